@@ -1,0 +1,262 @@
+#!/bin/sh
+# lu-test boot driver: one live-update cycle per pair of boots, without systemd.
+#
+# The initramfs /init runs this; a lab machine without systemd can run it from its own init.
+# On a boot whose command line has no lu_test.nonce= it runs the pre stage and kexecs;
+# on the boot that carries the nonce it runs the post stage, prints the verdict between
+# markers on the console and powers off. Everything is driven by the kernel command line:
+#
+#   lu_test.mode=run|standin|shell   run (default): lu-test drives the cycle;
+#                                    standin: plain kexec -s with a fixed nonce, no lu-test
+#                                    (proves the boot -> kexec -> boot chain on its own);
+#                                    shell: drop to a shell after setup (debugging)
+#   lu_test.profile=NAME             --profile for stage pre (default: auto)
+#   lu_test.bind=edu[,BDF...]        bind these devices to vfio-pci and pass --device for each
+#                                    ("edu" = QEMU's edu device, 1234:11e8)
+#   lu_test.args=A,B,...             extra arguments for stage pre (commas become spaces)
+#   lu_test.post_args=A,B,...        extra arguments for stage post (e.g. fault hooks)
+#   lu_test.between=A,B,...          a lu-test command run after stage pre and before the kexec
+#                                    (e.g. debug,flip-memfd-byte)
+#   lu_test.state=9p|tmp             where --state-dir lives: a writable 9p share with tag
+#                                    lu-state (default when present), or /run/lu-test (RAM only,
+#                                    so only LUO-preserved state survives the kexec)
+#   lu_test.poweroff=0               do not power off at the end (lab machines)
+#   lu_test.nonce=HEX                put there by the pre stage: this boot is the post stage
+#
+# Console protocol (parsed by scripts/qemu-run):
+#   LU-TEST-PHASE <name> <uptime>    boot, pre-start, pre-end, kexec, post-boot, post-start, post-end
+#   LU-TEST-VERDICT-BEGIN / LU-TEST-VERDICT-END around the post stage's KTAP (stdout)
+#   LU-TEST-EXIT=<code>              lu-test's exit code (0 PASS, 1 FAIL, 2 ERROR, 3 SKIP, ...)
+#
+# Paths can be overridden from the environment (LU_TEST, KEXEC, LU_SHARE, ...).
+
+LU_TEST=${LU_TEST:-/usr/bin/lu-test}
+KEXEC=${KEXEC:-/usr/sbin/kexec}
+LU_SHARE=${LU_SHARE:-/mnt/lu-test}   # read-only: vmlinuz + initrd.img for the kexec
+LU_STATE=${LU_STATE:-/mnt/lu-state}  # writable: lu-test's state dir across the kexec
+LU_MODULES=${LU_MODULES:-/etc/lu-test/modules.load}
+EDU_ID="1234 11e8"
+
+CMDLINE=$(cat /proc/cmdline 2>/dev/null)
+
+phase() { echo "LU-TEST-PHASE $1 $(cut -d' ' -f1 /proc/uptime)"; }
+say() { echo "lu-test-boot: $*" >&2; }
+
+# Value of a lu_test.KEY= parameter on the kernel command line ("" when absent).
+param() {
+    for w in $CMDLINE; do
+        case "$w" in "lu_test.$1="*) echo "${w#lu_test.$1=}"; return 0 ;; esac
+    done
+    return 1
+}
+
+# The command line the next kernel gets: ours minus the boot loader's and lu-test's own
+# markers (the pre stage adds a fresh nonce).
+next_cmdline() {
+    out=
+    for w in $CMDLINE; do
+        case "$w" in
+        BOOT_IMAGE=* | initrd=* | lu_test.nonce=*) ;;
+        *) out="$out $w" ;;
+        esac
+    done
+    echo "${out# }"
+}
+
+# Debian's busybox has no mountpoint applet.
+mounted() { grep -q "^[^ ]* $1 " /proc/mounts 2>/dev/null; }
+
+mount_basics() {
+    mkdir -p /proc /sys /dev /run /tmp
+    [ -e /proc/self ] || mount -t proc proc /proc
+    mounted /sys || mount -t sysfs sysfs /sys
+    mounted /dev || mount -t devtmpfs devtmpfs /dev
+    mounted /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+    mounted /run || mount -t tmpfs -o mode=0755 tmpfs /run
+    CMDLINE=$(cat /proc/cmdline)
+}
+
+# insmod in the order the builder resolved from modules.dep (dependencies first).
+load_modules() {
+    [ -f "$LU_MODULES" ] || return 0
+    while read -r ko; do
+        [ -n "$ko" ] || continue
+        insmod "$ko" 2>/dev/null || say "insmod $ko failed (already built in?)"
+    done <"$LU_MODULES"
+}
+
+mount_shares() {
+    if grep -qw 9p /proc/filesystems; then
+        mkdir -p "$LU_SHARE" "$LU_STATE"
+        mount -t 9p -o trans=virtio,version=9p2000.L,ro lu-test "$LU_SHARE" 2>/dev/null ||
+            say "no read-only 9p share 'lu-test'"
+        mount -t 9p -o trans=virtio,version=9p2000.L,rw lu-state "$LU_STATE" 2>/dev/null ||
+            say "no writable 9p share 'lu-state'"
+    fi
+}
+
+# BDFs of all devices with vendor/device "$1 $2".
+find_pci() {
+    for d in /sys/bus/pci/devices/*; do
+        [ "$(cat "$d/vendor") $(cat "$d/device")" = "0x$1 0x$2" ] && basename "$d"
+    done
+}
+
+# Bind one device to vfio-pci through driver_override (the only way that does not also
+# grab every other device with the same id). Prints the BDF on success.
+bind_vfio() {
+    bdf=$1
+    dev=/sys/bus/pci/devices/$bdf
+    [ -d "$dev" ] || { say "no PCI device $bdf"; return 1; }
+    echo vfio-pci >"$dev/driver_override"
+    if [ -e "$dev/driver" ]; then
+        [ "$(basename "$(readlink "$dev/driver")")" = vfio-pci ] && { echo "$bdf"; return 0; }
+        echo "$bdf" >"$dev/driver/unbind"
+    fi
+    echo "$bdf" >/sys/bus/pci/drivers_probe
+    [ "$(basename "$(readlink "$dev/driver" 2>/dev/null)")" = vfio-pci ] || {
+        say "binding $bdf to vfio-pci failed"
+        return 1
+    }
+    say "$bdf bound to vfio-pci (iommu group $(basename "$(readlink "$dev/iommu_group")"))"
+    echo "$bdf"
+}
+
+bind_devices() {
+    DEVICES=
+    for want in $(param bind | tr ',' ' '); do
+        case "$want" in
+        edu) bdfs=$(find_pci $EDU_ID) ;;
+        *) bdfs=$want ;;
+        esac
+        [ -n "$bdfs" ] || say "device '$want' not found"
+        for b in $bdfs; do
+            b=$(bind_vfio "$b") && DEVICES="$DEVICES $b"
+        done
+    done
+}
+
+state_dir() {
+    if [ "$(param state)" != tmp ] && mounted "$LU_STATE"; then
+        echo "$LU_STATE"
+    else
+        mkdir -p /run/lu-test && echo /run/lu-test
+    fi
+}
+
+# ---- the lu-test command lines: built here and nowhere else ----
+lu_pre() {
+    set -- stage pre --backend kernel --profile "${PROFILE:-auto}" --state-dir "$STATE_DIR"
+    for b in $DEVICES; do set -- "$@" --device "$b"; done
+    set -- "$@" --kernel "$LU_SHARE/vmlinuz" --initrd "$LU_SHARE/initrd.img" --append "$(next_cmdline)"
+    # shellcheck disable=SC2046 # word splitting of the comma list is the point
+    "$LU_TEST" "$@" $(param args | tr ',' ' ')
+}
+# shellcheck disable=SC2046
+lu_between() { "$LU_TEST" $(param between | tr ',' ' '); }
+lu_kexec() { "$LU_TEST" kexec --backend kernel; }
+lu_post() {
+    # shellcheck disable=SC2046
+    "$LU_TEST" stage post --backend kernel --state-dir "$STATE_DIR" $(param post_args | tr ',' ' ')
+}
+
+verdict() { # verdict CODE KTAP-FILE
+    echo "LU-TEST-VERDICT-BEGIN"
+    cat "$2" 2>/dev/null
+    echo "LU-TEST-VERDICT-END"
+    echo "LU-TEST-EXIT=$1"
+}
+
+finish() {
+    sync
+    [ "$(param poweroff)" = 0 ] && return 0
+    poweroff -f
+}
+
+standin_cycle() {
+    nonce=$(param nonce)
+    if [ -z "$nonce" ]; then
+        phase pre-start
+        "$KEXEC" -s -l "$LU_SHARE/vmlinuz" --initrd="$LU_SHARE/initrd.img" \
+            --append="$(next_cmdline) lu_test.nonce=standin" || { verdict 2 /dev/null; finish; }
+        phase pre-end
+        phase kexec
+        "$KEXEC" -e
+        say "kexec -e returned: $?"
+        verdict 2 /dev/null
+        finish
+    else
+        phase post-start
+        printf 'KTAP version 1\n1..1\n' >/run/standin.ktap
+        if [ "$nonce" = standin ]; then
+            echo "ok 1 standin_kexec_nonce" >>/run/standin.ktap
+            code=0
+        else
+            echo "not ok 1 standin_kexec_nonce # got '$nonce'" >>/run/standin.ktap
+            code=1
+        fi
+        phase post-end
+        verdict $code /run/standin.ktap
+        finish
+    fi
+}
+
+lu_test_cycle() {
+    if [ ! -x "$LU_TEST" ]; then
+        say "$LU_TEST missing"
+        verdict 2 /dev/null
+        finish
+        return
+    fi
+    if [ -z "$(param nonce)" ]; then
+        phase pre-start
+        lu_pre >/run/pre.ktap
+        code=$?
+        phase pre-end
+        echo "LU-TEST-PRE-BEGIN"
+        cat /run/pre.ktap
+        echo "LU-TEST-PRE-END"
+        if [ $code -ne 0 ]; then
+            say "stage pre failed ($code)"
+            verdict $code /run/pre.ktap
+            finish
+            return
+        fi
+        if [ -n "$(param between)" ]; then
+            lu_between || say "between hook '$(param between)' failed ($?)"
+        fi
+        sync
+        phase kexec
+        lu_kexec
+        code=$?
+        say "lu-test kexec returned ($code): the kexec did not happen"
+        [ $code -eq 0 ] && code=2
+        verdict $code /run/pre.ktap
+        finish
+    else
+        phase post-start
+        lu_post >/run/post.ktap
+        code=$?
+        phase post-end
+        verdict $code /run/post.ktap
+        finish
+    fi
+}
+
+main() {
+    mount_basics
+    phase "$([ -n "$(param nonce)" ] && echo post-boot || echo boot)"
+    say "kernel $(uname -r), cmdline: $CMDLINE"
+    load_modules
+    mount_shares
+    bind_devices
+    STATE_DIR=$(state_dir)
+    PROFILE=$(param profile)
+    case "$(param mode)" in
+    standin) standin_cycle ;;
+    shell) exec sh ;;
+    *) lu_test_cycle ;;
+    esac
+}
+
+main "$@"
