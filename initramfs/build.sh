@@ -15,8 +15,8 @@
 # --module NAME     another module to load at boot (with its dependencies)
 #
 # Contents: busybox-static (+ applet links), kexec-tools with its shared-library closure and
-# loader, lu-test, the modules in dependency order (/etc/lu-test/modules.load), /init and
-# /usr/libexec/lu-test/lu-test-boot.sh. mtimes are SOURCE_DATE_EPOCH (default: the last
+# loader, lu-test, the modules in dependency order (/etc/lu-test/modules.load), /init,
+# /usr/libexec/lu-test/lu-test-boot.sh and lu-test-bind-vfio. mtimes are SOURCE_DATE_EPOCH (default: the last
 # commit touching initramfs/), owners 0:0, entries sorted.
 set -euo pipefail
 
@@ -81,6 +81,7 @@ add_elf "$kexec_bin" /usr/sbin/kexec
 [ -z "$lu_test" ] || add_elf "$lu_test" /usr/bin/lu-test
 install -m 0755 "$here/init" "$stage/init"
 install -m 0755 "$here/lu-test-boot.sh" "$stage/usr/libexec/lu-test/lu-test-boot.sh"
+install -m 0755 "$here/../scripts/lu-test-bind-vfio" "$stage/usr/libexec/lu-test/lu-test-bind-vfio"
 
 if [ ${#modules[@]} -gt 0 ]; then
     release=$(cat "$kernel_dir/kernelrelease")

@@ -20,6 +20,7 @@
 #   lu_test.state=9p|tmp             where --state-dir lives: a writable 9p share with tag
 #                                    lu-state (default when present), or /run/lu-test (RAM only,
 #                                    so only LUO-preserved state survives the kexec)
+#   lu_test.debug=1                  trace this script (set -x)
 #   lu_test.poweroff=0               do not power off at the end (lab machines)
 #   lu_test.nonce=HEX                put there by the pre stage: this boot is the post stage
 #
@@ -35,7 +36,7 @@ KEXEC=${KEXEC:-/usr/sbin/kexec}
 LU_SHARE=${LU_SHARE:-/mnt/lu-test}   # read-only: vmlinuz + initrd.img for the kexec
 LU_STATE=${LU_STATE:-/mnt/lu-state}  # writable: lu-test's state dir across the kexec
 LU_MODULES=${LU_MODULES:-/etc/lu-test/modules.load}
-EDU_ID="1234 11e8"
+LU_BIND=${LU_BIND:-/usr/libexec/lu-test/lu-test-bind-vfio}
 
 CMDLINE=$(cat /proc/cmdline 2>/dev/null)
 
@@ -95,44 +96,12 @@ mount_shares() {
     fi
 }
 
-# BDFs of all devices with vendor/device "$1 $2".
-find_pci() {
-    for d in /sys/bus/pci/devices/*; do
-        [ "$(cat "$d/vendor") $(cat "$d/device")" = "0x$1 0x$2" ] && basename "$d"
-    done
-}
-
-# Bind one device to vfio-pci through driver_override (the only way that does not also
-# grab every other device with the same id). Prints the BDF on success.
-bind_vfio() {
-    bdf=$1
-    dev=/sys/bus/pci/devices/$bdf
-    [ -d "$dev" ] || { say "no PCI device $bdf"; return 1; }
-    echo vfio-pci >"$dev/driver_override"
-    if [ -e "$dev/driver" ]; then
-        [ "$(basename "$(readlink "$dev/driver")")" = vfio-pci ] && { echo "$bdf"; return 0; }
-        echo "$bdf" >"$dev/driver/unbind"
-    fi
-    echo "$bdf" >/sys/bus/pci/drivers_probe
-    [ "$(basename "$(readlink "$dev/driver" 2>/dev/null)")" = vfio-pci ] || {
-        say "binding $bdf to vfio-pci failed"
-        return 1
-    }
-    say "$bdf bound to vfio-pci (iommu group $(basename "$(readlink "$dev/iommu_group")"))"
-    echo "$bdf"
-}
-
+# scripts/lu-test-bind-vfio does the binding (driver_override, with safety checks); the
+# initramfs carries it next to this script.
 bind_devices() {
     DEVICES=
     for want in $(param bind | tr ',' ' '); do
-        case "$want" in
-        edu) bdfs=$(find_pci $EDU_ID) ;;
-        *) bdfs=$want ;;
-        esac
-        [ -n "$bdfs" ] || say "device '$want' not found"
-        for b in $bdfs; do
-            b=$(bind_vfio "$b") && DEVICES="$DEVICES $b"
-        done
+        DEVICES="$DEVICES $(sh ${DEBUG_X:-} "$LU_BIND" "$want")" || say "could not bind '$want' to vfio-pci"
     done
 }
 
@@ -245,6 +214,7 @@ lu_test_cycle() {
 
 main() {
     mount_basics
+    [ "$(param debug)" = 1 ] && set -x && DEBUG_X=-x
     phase "$([ -n "$(param nonce)" ] && echo post-boot || echo boot)"
     say "kernel $(uname -r), cmdline: $CMDLINE"
     load_modules
