@@ -30,6 +30,7 @@ const char* error_kind_name(ErrorKind kind) {
     case ErrorKind::kUnavailable: return "capability unavailable";
     case ErrorKind::kBusy: return "busy";
     case ErrorKind::kCorruptState: return "corrupt state";
+    case ErrorKind::kIncompatibleState: return "incompatible state version";
     case ErrorKind::kNoState: return "no armed state";
     case ErrorKind::kStageMismatch: return "stage mismatch";
     case ErrorKind::kRefused: return "refused";

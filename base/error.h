@@ -14,6 +14,7 @@ enum class ErrorKind {
   kUnavailable,    // the kernel lacks the capability (no LUO, no VFIO cdev)
   kBusy,           // someone else holds it (exclusive open, preserved device)
   kCorruptState,   // a state file or blob failed validation
+  kIncompatibleState,  // state written by a different schema version
   kNoState,        // there is no armed state where one was required
   kStageMismatch,  // the stage asked for disagrees with what the kernel holds
   kRefused,        // the kernel refused an operation on purpose (freeze failed)

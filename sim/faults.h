@@ -1,0 +1,35 @@
+// Named faults of the simulated machine: each breaks one continuity check on purpose, so every
+// check is proven able to fail. The table drives `lu-test list --faults` and the fault tests.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+
+namespace lu::sim {
+
+enum class Fault {
+  kSessionLost,
+  kMemfdByteFlipped,
+  kFreezeRefused,
+  kFirmwareReboot,
+  kHolderKilled,
+  kFinishRefused,
+  kSessionNotReleased,
+};
+
+struct FaultInfo {
+  Fault fault;
+  const char* name;
+  const char* effect;
+  const char* breaks_check;  // the check that must report not ok
+};
+
+std::span<const FaultInfo> fault_table();
+std::optional<Fault> parse_fault(const std::string& name);
+const FaultInfo& fault_info(Fault f);
+
+using FaultSet = std::set<Fault>;
+
+}  // namespace lu::sim

@@ -1,0 +1,209 @@
+#include <utility>  // before Asio
+
+#include "stages/holder.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <set>
+
+#include "base/rpc.h"
+#include "base/seqpacket.h"
+
+namespace lu::stages {
+namespace {
+
+namespace asio = boost::asio;
+
+std::int64_t realtime_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// Everything not handed to the holder is closed: a stray copy of /dev/liveupdate would keep the
+// exclusive device busy, and a stray pipe would keep the caller's output open forever.
+void close_all_except(const std::set<int>& keep) {
+  std::vector<int> fds;
+  if (DIR* d = ::opendir("/proc/self/fd")) {
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      int fd = std::atoi(e->d_name);
+      if (fd != ::dirfd(d) && !keep.count(fd)) fds.push_back(fd);
+    }
+    ::closedir(d);
+  }
+  for (int fd : fds) ::close(fd);
+}
+
+class Holder {
+ public:
+  Holder(const HolderSpec& spec, std::vector<HeldFd> held, std::unique_ptr<Machine> machine, SocketFd listener)
+      : spec_(spec), held_(std::move(held)), machine_(std::move(machine)),
+        listener_(io_, listener.release()), since_(realtime_ns()) {}
+
+  void run() {
+    accept_next();
+    io_.run();
+  }
+
+ private:
+  void accept_next() {
+    listener_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+      if (ec) return;
+      int fd = ::accept4(listener_.native_handle(), nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd >= 0) serve(std::make_shared<asio::posix::stream_descriptor>(io_, fd));
+      accept_next();
+    });
+  }
+
+  void serve(std::shared_ptr<asio::posix::stream_descriptor> conn) {
+    conn->async_wait(asio::posix::stream_descriptor::wait_read, [this, conn](const boost::system::error_code& ec) {
+      if (ec) return;
+      auto message = receive_message(conn->native_handle());
+      if (!message) return;  // the client went away; dropping conn closes it
+      auto request = rpc::decode_request(message->bytes);
+      rpc::Reply reply;
+      bool exit_after = false;
+      if (!request) {
+        reply.err = EPROTO;
+      } else if (request->op == "status") {
+        reply.strs = {spec_.run_id, spec_.nonce, spec_.backend};
+        for (auto& h : held_) reply.strs.push_back(h.label);
+        reply.nums = {static_cast<std::uint64_t>(::getpid()), spec_.iteration, static_cast<std::uint64_t>(since_)};
+      } else if (request->op == "kexec") {
+        std::fprintf(stderr, "holder %d: performing the kexec with %zu fds held\n", ::getpid(), held_.size());
+        auto st = machine_->kexec().execute();
+        if (!st) {
+          reply.err = st.error().err ? st.error().err : EAGAIN;
+          reply.detail = st.error().message();
+          std::fprintf(stderr, "holder: %s\n", reply.detail.c_str());
+        } else {
+          exit_after = true;  // the machine rebooted under us (simulated); nothing is left to hold
+        }
+      } else if (request->op == "cancel") {
+        exit_after = true;
+      } else {
+        reply.err = ENOTTY;
+      }
+      (void)send_message(conn->native_handle(), rpc::encode_reply(reply));
+      if (exit_after) {
+        ::unlink(spec_.socket_path.c_str());
+        io_.stop();
+        return;
+      }
+      serve(conn);
+    });
+  }
+
+  const HolderSpec& spec_;
+  std::vector<HeldFd> held_;
+  std::unique_ptr<Machine> machine_;
+  asio::io_context io_;
+  asio::posix::stream_descriptor listener_;
+  std::int64_t since_;
+};
+
+[[noreturn]] void holder_main(const HolderSpec& spec, std::vector<HeldFd> held, int ready_fd) {
+  std::set<int> keep{ready_fd};
+  for (auto& h : held) keep.insert(h.fd);
+  close_all_except(keep);
+  int null = ::open("/dev/null", O_RDWR);
+  int log = ::open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  ::dup2(null, 0);
+  ::dup2(log >= 0 ? log : null, 1);
+  ::dup2(log >= 0 ? log : null, 2);
+  ::signal(SIGPIPE, SIG_IGN);
+  ::signal(SIGHUP, SIG_IGN);
+  auto listener = listen_seqpacket(spec.socket_path);
+  auto machine = spec.connect_machine();
+  char status = listener && machine ? 1 : 0;
+  if (!listener) std::fprintf(stderr, "holder: %s\n", listener.error().message().c_str());
+  if (!machine) std::fprintf(stderr, "holder: %s\n", machine.error().message().c_str());
+  if (status && (*machine)->backend() == "sim") {
+    if (auto st = (*machine)->announce_holder(); !st) std::fprintf(stderr, "holder: %s\n", st.error().message().c_str());
+  }
+  (void)!::write(ready_fd, &status, 1);
+  ::close(ready_fd);
+  if (!status) ::_exit(1);
+  Holder holder(spec, std::move(held), std::move(*machine), std::move(*listener));
+  holder.run();
+  ::_exit(0);
+}
+
+Result<rpc::Answer> ask(const std::string& socket_path, const char* op, int timeout_ms) {
+  auto conn = connect_seqpacket(socket_path);
+  if (!conn)
+    return fail(ErrorKind::kNoState, op, socket_path,
+                "no holder is running: nothing is armed. Run `lu-test stage pre` first");
+  return rpc::call(conn->get(), {op, {}, {}, {}}, {}, timeout_ms);
+}
+
+}  // namespace
+
+Result<int> launch_holder(const HolderSpec& spec, const std::vector<HeldFd>& held) {
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) return fail(ErrorKind::kSystem, "pipe2", "holder", "", errno);
+  UniqueFd ready_read(ready[0]), ready_write(ready[1]);
+  int pid_pipe[2];
+  if (::pipe2(pid_pipe, O_CLOEXEC) != 0) return fail(ErrorKind::kSystem, "pipe2", "holder", "", errno);
+  UniqueFd pid_read(pid_pipe[0]), pid_write(pid_pipe[1]);
+  pid_t child = ::fork();
+  if (child < 0) return fail(ErrorKind::kSystem, "fork", "holder", "check the process limit", errno);
+  if (child == 0) {
+    ::setsid();
+    pid_t grandchild = ::fork();
+    if (grandchild != 0) {
+      (void)!::write(pid_write.get(), &grandchild, sizeof grandchild);
+      ::_exit(grandchild < 0 ? 1 : 0);
+    }
+    std::vector<HeldFd> copy = held;
+    holder_main(spec, std::move(copy), ready_write.release());
+  }
+  int wstatus;
+  ::waitpid(child, &wstatus, 0);
+  ready_write.reset();
+  pid_write.reset();
+  pid_t holder_pid = -1;
+  (void)!::read(pid_read.get(), &holder_pid, sizeof holder_pid);
+  LU_TRY_VOID(wait_readable(ready_read.get(), 10000, "holder start"));
+  char ok = 0;
+  if (::read(ready_read.get(), &ok, 1) != 1 || ok != 1)
+    return fail(ErrorKind::kSystem, "launch holder", spec.socket_path, "the holder failed to start; see " + spec.log_path);
+  return holder_pid;
+}
+
+Result<HolderStatus> holder_status(const std::string& socket_path) {
+  auto a = LU_TRY(ask(socket_path, "status", 5000));
+  if (a.reply.strs.size() < 3 || a.reply.nums.size() < 3)
+    return fail(ErrorKind::kInternal, "status", socket_path, "the holder sent a short reply");
+  HolderStatus s;
+  s.run_id = a.reply.strs[0];
+  s.nonce = a.reply.strs[1];
+  s.backend = a.reply.strs[2];
+  s.held.assign(a.reply.strs.begin() + 3, a.reply.strs.end());
+  s.pid = static_cast<int>(a.reply.nums[0]);
+  s.iteration = static_cast<std::uint32_t>(a.reply.nums[1]);
+  s.since_ns = static_cast<std::int64_t>(a.reply.nums[2]);
+  return s;
+}
+
+Status holder_kexec(const std::string& socket_path) {
+  auto a = LU_TRY(ask(socket_path, "kexec", 120000));
+  if (a.reply.err)
+    return fail(ErrorKind::kRefused, "reboot(LINUX_REBOOT_CMD_KEXEC)", "holder",
+                a.reply.detail + " (the holder is still alive and holds every fd)", a.reply.err);
+  return {};
+}
+
+Status holder_cancel(const std::string& socket_path) {
+  LU_TRY(ask(socket_path, "cancel", 5000));
+  return {};
+}
+
+}  // namespace lu::stages

@@ -1,0 +1,49 @@
+// The holder: a detached process that keeps every session fd (and the fds DMA depends on)
+// alive until the kexec syscall, answers `lu-test status`, performs `lu-test kexec` itself so
+// the fds are certainly alive at the syscall, and releases everything on `lu-test cancel`.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "machine/machine.h"
+
+namespace lu::stages {
+
+struct HeldFd {
+  int fd;
+  std::string label;  // "session lut.ab12cd34.1.memfd.0", "memory dma", ...
+};
+
+struct HolderSpec {
+  std::string socket_path;
+  std::string log_path;
+  std::string run_id, nonce, backend;
+  std::uint32_t iteration = 0;
+  // Called in the holder process after the fork: a fresh connection to the machine.
+  std::function<Result<std::unique_ptr<Machine>>()> connect_machine;
+};
+
+// Forks the holder (double fork, setsid), hands it `held`, waits until it listens.
+// The caller closes its own copies afterwards; the holder's copies keep everything preserved.
+Result<int> launch_holder(const HolderSpec& spec, const std::vector<HeldFd>& held);
+
+struct HolderStatus {
+  int pid = 0;
+  std::string run_id, nonce, backend;
+  std::uint32_t iteration = 0;
+  std::int64_t since_ns = 0;
+  std::vector<std::string> held;
+};
+
+// kNotFound when no holder listens at socket_path.
+Result<HolderStatus> holder_status(const std::string& socket_path);
+// Asks the holder to perform the kexec. kRefused (with the kernel's errno) when the kernel said
+// no; the holder then stays alive with everything still held.
+Status holder_kexec(const std::string& socket_path);
+Status holder_cancel(const std::string& socket_path);
+
+}  // namespace lu::stages
