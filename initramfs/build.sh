@@ -73,10 +73,12 @@ add_elf() { # add_elf SRC DEST
 }
 
 install -m 0755 "$busybox_bin" "$stage/bin/busybox"
-for applet in $("$busybox_bin" --list); do
-    case "$applet" in busybox) continue ;; esac
-    [ -e "$stage/bin/$applet" ] || ln -s busybox "$stage/bin/$applet"
-done
+# ~400 applet links: one python call instead of one ln process each.
+"$busybox_bin" --list | python3 -c '
+import os, sys
+for a in sys.stdin.read().split():
+    if a != "busybox" and not os.path.lexists(sys.argv[1] + "/" + a):
+        os.symlink("busybox", sys.argv[1] + "/" + a)' "$stage/bin"
 add_elf "$kexec_bin" /usr/sbin/kexec
 [ -z "$lu_test" ] || add_elf "$lu_test" /usr/bin/lu-test
 install -m 0755 "$here/init" "$stage/init"

@@ -129,9 +129,17 @@ lu_post() {
     "$LU_TEST" stage post --backend kernel --state-dir "$STATE_DIR" $(param post_args | tr ',' ' ')
 }
 
+# The verdict block: lu-test's stdout when it printed KTAP there, else the KTAP stream it
+# keeps in the state dir (pre and post lines in one file).
 verdict() { # verdict CODE KTAP-FILE
     echo "LU-TEST-VERDICT-BEGIN"
-    cat "$2" 2>/dev/null
+    if grep -q '^KTAP version' "$2" 2>/dev/null; then
+        cat "$2"
+    elif [ -n "${STATE_DIR:-}" ] && [ -f "$STATE_DIR/lu-test.ktap" ]; then
+        cat "$STATE_DIR/lu-test.ktap"
+    else
+        cat "$2" 2>/dev/null
+    fi
     echo "LU-TEST-VERDICT-END"
     echo "LU-TEST-EXIT=$1"
 }
