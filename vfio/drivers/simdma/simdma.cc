@@ -46,9 +46,13 @@ class SimDma final : public Driver {
     LU_TRY_VOID(dev_.bar_write64(0, r::kRegSize, size));
     LU_TRY_VOID(dev_.bar_write64(0, r::kRegCount, count));
     LU_TRY_VOID(dev_.bar_write32(0, r::kRegDoorbell, r::kDoorbellStart));
-    // A job the device rejects at once reports through STATUS; surface it now, not at wait().
+    // A job the device rejects outright (bad size/count, busy) reports through STATUS at once:
+    // surface it now. Faults found while copying (translation) are memcpy_wait()'s to report,
+    // even when the engine already hit one by the time of this read.
     auto status = LU_TRY(dev_.bar_read32(0, r::kRegStatus));
-    if (status & r::kStatusError) return device_error(status, "memcpy_start");
+    const auto code = r::status_error(status);
+    if ((status & r::kStatusError) && (code == r::kErrorBadJob || code == r::kErrorBusy))
+      return device_error(status, "memcpy_start");
     return {};
   }
 
