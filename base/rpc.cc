@@ -1,6 +1,8 @@
 #include "base/rpc.h"
 
 #include <cereal/archives/binary.hpp>
+
+#include "base/bounded_archive.h"
 #include <sstream>
 
 namespace lu::rpc {
@@ -19,8 +21,7 @@ template <class T>
 Result<T> decode(const std::vector<std::uint8_t>& bytes, const char* what) {
   T v;
   try {
-    std::istringstream is(std::string(bytes.begin(), bytes.end()));
-    cereal::BinaryInputArchive a(is);
+    BoundedInputArchive a(bytes);
     a(v);
   } catch (const std::exception& e) {
     return fail(ErrorKind::kCorruptState, "decode", what, std::string("malformed message: ") + e.what());

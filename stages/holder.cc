@@ -194,10 +194,17 @@ Result<HolderStatus> holder_status(const std::string& socket_path) {
 }
 
 Status holder_kexec(const std::string& socket_path) {
-  auto a = LU_TRY(ask(socket_path, "kexec", 120000));
-  if (a.reply.err)
-    return fail(ErrorKind::kRefused, "reboot(LINUX_REBOOT_CMD_KEXEC)", "holder",
-                a.reply.detail + " (the holder is still alive and holds every fd)", a.reply.err);
+  auto a = ask(socket_path, "kexec", 120000);
+  if (!a && a.error().kind == ErrorKind::kNotFound)
+    return fail(ErrorKind::kSystem, "lu-test kexec", "holder",
+                "the holder exited without answering: it was killed, or the machine went down under it; "
+                "`lu-test status` and `lu-test stage post` tell which");
+  if (!a) return fail(a.error());
+  if (a->reply.err)
+    return fail(ErrorKind::kRefused, "lu-test kexec", "holder",
+                "the kexec did not happen, the holder is still alive and holds every fd. The kernel said: " +
+                    a->reply.detail,
+                a->reply.err);
   return {};
 }
 

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "base/bounded_archive.h"
 #include "base/digest.h"
 
 namespace lu::state {
@@ -79,10 +80,9 @@ Result<RunState> decode(std::span<const std::uint8_t> bytes, const std::string& 
     return corrupt("the payload does not match its digest: the state was modified or damaged");
   RunState state;
   try {
-    std::istringstream is(std::string(reinterpret_cast<const char*>(payload.data()), payload.size()));
-    cereal::BinaryInputArchive archive(is);
+    BoundedInputArchive archive(payload);
     archive(state);
-    if (is.peek() != std::char_traits<char>::eof()) return corrupt("the payload has bytes no record claims");
+    if (archive.remaining() != 0) return corrupt("the payload has bytes no record claims");
   } catch (const std::exception& e) {
     return corrupt(std::string("the payload passed its digest but does not parse (") + e.what() +
                    "): it was crafted or written by a different build");

@@ -14,7 +14,7 @@ namespace lu::state {
 
 inline constexpr char kMagic[8] = {'L', 'U', 'T', 'E', 'S', 'T', 'S', 'T'};
 inline constexpr std::size_t kHeaderSize = 8 + 4 + 4 + 8;
-inline constexpr std::size_t kMaxPayload = 16u << 20;
+inline constexpr std::size_t kMaxPayload = 4u << 20;  // real states are a few KiB
 
 std::vector<std::uint8_t> encode(const RunState& state);
 // `where` names the source (a path, "state memfd") for the error message.

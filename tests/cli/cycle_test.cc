@@ -1,0 +1,112 @@
+// Whole cycles on the simulated machine, through the real binary and separate processes.
+#include <gtest/gtest.h>
+
+#include "tests/support/cli_runner.h"
+
+namespace lu::testing {
+namespace {
+
+const char* kAllChecks[] = {"kexec.nonce",     "state.retrieved", "sessions.retrieved", "memfd.retrieved",
+                            "memfd.content",   "sessions.get-name", "finish.order",     "sessions.no-leftover"};
+
+TEST(SimCycle, OneCommandCyclePassesEveryCheck) {
+  auto r = SimMachineDir::run({"cycle"});
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(r.has_line("KTAP version 1")) << r.output;
+  EXPECT_TRUE(r.has_line("1..8")) << r.output;
+  for (auto* check : kAllChecks) EXPECT_TRUE(reports(r, "ok", check)) << check << "\n" << r.output;
+  EXPECT_TRUE(r.has_line("# lu-test verdict: PASS")) << r.output;
+}
+
+TEST(SimCycle, ThreeSeparateCommandsGiveTheSameVerdictAndStatusShowsTheHolder) {
+  SimMachineDir m;
+  auto pre = m.sim({"stage", "pre"});
+  ASSERT_EQ(pre.code, 0) << pre.output;
+  auto status = m.sim({"status"});
+  EXPECT_EQ(status.code, 0) << status.output;
+  EXPECT_NE(status.output.find("session lu-test.state"), std::string::npos) << status.output;
+  auto json = m.sim({"status", "--json"});
+  EXPECT_NE(json.output.find("\"held\""), std::string::npos) << json.output;
+  auto kexec = m.sim({"kexec"});
+  ASSERT_EQ(kexec.code, 0) << kexec.output;
+  auto gone = m.sim({"status"});
+  EXPECT_NE(gone.code, 0) << "the holder must be gone after the kexec: " << gone.output;
+  auto post = m.sim({"stage", "post"});
+  EXPECT_EQ(post.code, 0) << post.output;
+  for (auto* check : kAllChecks) EXPECT_TRUE(reports(post, "ok", check)) << check << "\n" << post.output;
+}
+
+TEST(SimCycle, KexecTypedByTheUserWorksWhileTheHolderKeepsTheFds) {
+  SimMachineDir m;
+  ASSERT_EQ(m.sim({"stage", "pre"}).code, 0);
+  auto e = m.sim({"sim", "kexec-e"});
+  ASSERT_EQ(e.code, 0) << e.output;
+  auto post = m.sim({"stage", "post"});
+  EXPECT_EQ(post.code, 0) << post.output;
+  EXPECT_TRUE(reports(post, "ok", "memfd.content")) << post.output;
+}
+
+TEST(SimCycle, SecondIterationFindsNoLeftoversOfTheFirst) {
+  SimMachineDir m;
+  for (int i = 1; i <= 2; ++i) {
+    ASSERT_EQ(m.sim({"stage", "pre"}).code, 0);
+    ASSERT_EQ(m.sim({"kexec"}).code, 0);
+    auto post = m.sim({"stage", "post"});
+    ASSERT_EQ(post.code, 0) << post.output;
+    EXPECT_NE(post.output.find("iteration " + std::to_string(i)), std::string::npos) << post.output;
+  }
+}
+
+TEST(SimCycle, CancelReleasesTheHolderAndUnloadsTheKernel) {
+  SimMachineDir m;
+  ASSERT_EQ(m.sim({"stage", "pre"}).code, 0);
+  auto c = m.sim({"cancel"});
+  ASSERT_EQ(c.code, 0) << c.output;
+  EXPECT_NE(m.sim({"status"}).code, 0);
+  auto e = m.sim({"sim", "kexec-e"});
+  EXPECT_EQ(e.code, 66) << "nothing is armed any more: " << e.output;
+  auto again = m.sim({"stage", "pre"});
+  EXPECT_EQ(again.code, 0) << "cancel leaves the machine ready for a new run: " << again.output;
+}
+
+TEST(SimCycle, PreTwiceIsAStageMismatch) {
+  SimMachineDir m;
+  ASSERT_EQ(m.sim({"stage", "pre"}).code, 0);
+  auto again = m.sim({"stage", "pre"});
+  EXPECT_EQ(again.code, 76) << again.output;
+  EXPECT_NE(again.output.find("lu-test kexec"), std::string::npos) << again.output;
+}
+
+TEST(SimCycle, PostWithoutAnArmedRunIsAStageMismatch) {
+  SimMachineDir m;
+  auto post = m.sim({"stage", "post"});
+  EXPECT_EQ(post.code, 76) << post.output;
+  EXPECT_NE(post.output.find("stage pre"), std::string::npos) << post.output;
+}
+
+TEST(SimCycle, WrongNonceIsReportedAsNotTheArmedKexec) {
+  SimMachineDir m;
+  ASSERT_EQ(m.sim({"stage", "pre"}).code, 0);
+  ASSERT_EQ(m.sim({"kexec"}).code, 0);
+  auto post = m.sim({"stage", "post", "--expect-nonce", "0000000000000000"});
+  EXPECT_EQ(post.code, 1) << post.output;
+  EXPECT_TRUE(reports(post, "not ok", "kexec.nonce")) << post.output;
+  EXPECT_TRUE(reports(post, "ok", "memfd.content")) << post.output;
+}
+
+TEST(SimCycle, ProfileNoneOnAKernelWithoutLuoReportsExpectedFailures) {
+  auto r = SimMachineDir::run({"cycle", "--profile", "none"});
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(reports(r, "ok", "kexec.nonce")) << r.output;
+  EXPECT_NE(r.output.find("memfd.content # XFAIL"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("state.retrieved # XFAIL"), std::string::npos) << r.output;
+}
+
+TEST(SimCycle, ProfileClaimingMoreThanTheKernelHasFails) {
+  auto r = SimMachineDir::run({"cycle", "--profile", "memfd", "--sim-kernel-profile", "none"});
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_TRUE(reports(r, "not ok", "memfd.content")) << r.output;
+}
+
+}  // namespace
+}  // namespace lu::testing
