@@ -178,7 +178,7 @@ Status start(const SimOptions& options) {
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) return fail(ErrorKind::kSystem, "pipe2", "sim start", "", errno);
   UniqueFd ready_read(ready[0]), ready_write(ready[1]);
-  std::vector<std::string> argv{"/proc/self/exe", "sim", "serve", "--run-dir", options.run_dir, "--sim-kernel-profile",
+  std::vector<std::string> argv{options.binary, "sim", "serve", "--run-dir", options.run_dir, "--sim-kernel-profile",
                                 kernel_profile_name(options.profile), "--idle-exit",
                                 std::to_string(options.idle_exit_seconds), "--ready-fd", "3"};
   for (Fault f : options.faults) argv.insert(argv.end(), {"--fault", fault_info(f).name});
@@ -196,7 +196,7 @@ Status start(const SimOptions& options) {
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
-    ::execv("/proc/self/exe", args.data());
+    ::execv(options.binary.c_str(), args.data());
     ::_exit(127);
   }
   int status;
@@ -235,7 +235,10 @@ Status add_fault(const std::string& run_dir, Fault fault) {
 }
 
 Status kexec_now(const std::string& run_dir) {
-  auto machine = LU_TRY(connect({run_dir, KernelProfile::kVfioFull, {}, false, 0}));
+  SimOptions options;
+  options.run_dir = run_dir;
+  options.autostart = false;
+  auto machine = LU_TRY(connect(options));
   return machine->kexec().execute();
 }
 

@@ -17,6 +17,7 @@ struct SimOptions {
   FaultSet faults;
   bool autostart = true;  // start the simulator when nothing listens yet
   int idle_exit_seconds = 900;
+  std::string binary = "/proc/self/exe";  // the lu-test that runs `sim serve` (tools embedding the client set it)
 };
 
 std::string socket_path(const std::string& run_dir);
