@@ -10,7 +10,7 @@
 #         none      no modules (any kernel with what it needs built in)
 # OUT     the archive to write
 # --lu-test BIN     the lu-test binary (static: cmake -DLU_TEST_STATIC=ON); without it the
-#                   image only supports lu_test.mode=standin
+#                   image only supports lu_boot.mode=standin
 # --kernel-dir DIR  directory with lib/modules/<release>/ and kernelrelease
 # --module NAME     another module to load at boot (with its dependencies)
 #

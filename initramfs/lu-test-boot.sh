@@ -4,25 +4,27 @@
 # The initramfs /init runs this; a lab machine without systemd can run it from its own init.
 # On a boot whose command line has no lu_test.nonce= it runs the pre stage and kexecs;
 # on the boot that carries the nonce it runs the post stage, prints the verdict between
-# markers on the console and powers off. Everything is driven by the kernel command line:
+# markers on the console and powers off. Everything is driven by the kernel command line
+# (lu_boot.* belongs to this script, lu_test.* to lu-test):
 #
-#   lu_test.mode=run|standin|shell   run (default): lu-test drives the cycle;
+#   lu_boot.mode=run|standin|shell   run (default): lu-test drives the cycle;
 #                                    standin: plain kexec -s with a fixed nonce, no lu-test
 #                                    (proves the boot -> kexec -> boot chain on its own);
 #                                    shell: drop to a shell after setup (debugging)
-#   lu_test.profile=NAME             --profile for stage pre (default: auto)
-#   lu_test.bind=edu[,BDF...]        bind these devices to vfio-pci and pass --device for each
+#   lu_boot.profile=NAME             --profile for stage pre (default: auto)
+#   lu_boot.bind=edu[,BDF...]        bind these devices to vfio-pci and pass --device for each
 #                                    ("edu" = QEMU's edu device, 1234:11e8)
-#   lu_test.args=A,B,...             extra arguments for stage pre (commas become spaces)
-#   lu_test.post_args=A,B,...        extra arguments for stage post (e.g. fault hooks)
-#   lu_test.between=A,B,...          a lu-test command run after stage pre and before the kexec
+#   lu_boot.args=A,B,...             extra arguments for stage pre (commas become spaces)
+#   lu_boot.post_args=A,B,...        extra arguments for stage post (e.g. fault hooks)
+#   lu_boot.between=A,B,...          a lu-test command run after stage pre and before the kexec
 #                                    (e.g. debug,flip-memfd-byte)
-#   lu_test.state=9p|tmp             where --state-dir lives: a writable 9p share with tag
+#   lu_boot.state=9p|tmp             where --state-dir lives: a writable 9p share with tag
 #                                    lu-state (default when present), or /run/lu-test (RAM only,
 #                                    so only LUO-preserved state survives the kexec)
-#   lu_test.debug=1                  trace this script (set -x)
-#   lu_test.poweroff=0               do not power off at the end (lab machines)
-#   lu_test.nonce=HEX                put there by the pre stage: this boot is the post stage
+#   lu_boot.debug=1                  trace this script (set -x)
+#   lu_boot.poweroff=0               do not power off at the end (lab machines)
+#   lu_test.nonce=HEX                put there by lu-test's pre stage: this boot is the post
+#                                    stage (lu-test owns lu_test.* and rewrites it when arming)
 #
 # Console protocol (parsed by scripts/qemu-run):
 #   LU-TEST-PHASE <name> <uptime>    boot, pre-start, pre-end, kexec, post-boot, post-start, post-end
@@ -43,21 +45,26 @@ CMDLINE=$(cat /proc/cmdline 2>/dev/null)
 phase() { echo "LU-TEST-PHASE $1 $(cut -d' ' -f1 /proc/uptime)"; }
 say() { echo "lu-test-boot: $*" >&2; }
 
-# Value of a lu_test.KEY= parameter on the kernel command line ("" when absent).
-param() {
+# Value of a lu_boot.KEY= parameter on the kernel command line ("" when absent).
+param() { cmdline_value "lu_boot.$1"; }
+# The nonce lu-test's pre stage put on the armed command line (lu-test owns lu_test.*).
+lu_nonce() { cmdline_value lu_test.nonce; }
+cmdline_value() {
+    v=
     for w in $CMDLINE; do
-        case "$w" in "lu_test.$1="*) echo "${w#lu_test.$1=}"; return 0 ;; esac
+        case "$w" in "$1="*) v=${w#"$1"=} ;; esac # the last one wins, as in the kernel
     done
-    return 1
+    echo "$v"
 }
 
 # The command line the next kernel gets: ours minus the boot loader's and lu-test's own
-# markers (the pre stage adds a fresh nonce).
+# markers (lu_test.*: the pre stage adds a fresh nonce). lu_boot.* stays, so the next boot
+# binds the same devices.
 next_cmdline() {
     out=
     for w in $CMDLINE; do
         case "$w" in
-        BOOT_IMAGE=* | initrd=* | lu_test.nonce=*) ;;
+        BOOT_IMAGE=* | initrd=* | lu_test.*) ;;
         *) out="$out $w" ;;
         esac
     done
@@ -151,7 +158,7 @@ finish() {
 }
 
 standin_cycle() {
-    nonce=$(param nonce)
+    nonce=$(lu_nonce)
     if [ -z "$nonce" ]; then
         phase pre-start
         "$KEXEC" -s -l "$LU_SHARE/vmlinuz" --initrd="$LU_SHARE/initrd.img" \
@@ -185,7 +192,7 @@ lu_test_cycle() {
         finish
         return
     fi
-    if [ -z "$(param nonce)" ]; then
+    if [ -z "$(lu_nonce)" ]; then
         phase pre-start
         lu_pre >/run/pre.ktap
         code=$?
@@ -224,7 +231,7 @@ lu_test_cycle() {
 main() {
     mount_basics
     [ "$(param debug)" = 1 ] && set -x && DEBUG_X=-x
-    phase "$([ -n "$(param nonce)" ] && echo post-boot || echo boot)"
+    phase "$([ -n "$(lu_nonce)" ] && echo post-boot || echo boot)"
     say "kernel $(uname -r), cmdline: $CMDLINE"
     load_modules
     mount_shares

@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 qemu_test_init broken_memfd_flip "${1:-}"
 kernel_luo73
 build_initrd
-run_cycle --append "liveupdate=on kho=on lu_test.profile=memfd lu_test.between=debug,flip-memfd-byte"
+run_cycle --append "liveupdate=on kho=on lu_boot.profile=memfd lu_boot.between=debug,flip-memfd-byte"
 expect_exit 1
 expect_line '^not ok [0-9]+ memfd\.content' "a flipped byte must fail the content check"
 expect_line '^ok [0-9]+ memfd\.retrieved$' "the memfd itself still came back"

@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 qemu_test_init broken_wrong_nonce "${1:-}"
 kernel_luo73
 build_initrd
-run_cycle --append "liveupdate=on kho=on lu_test.profile=memfd lu_test.post_args=--expect-nonce,0123456789abcdef"
+run_cycle --append "liveupdate=on kho=on lu_boot.profile=memfd lu_boot.post_args=--expect-nonce,0123456789abcdef"
 expect_exit 1
 expect_line '^not ok [0-9]+ kexec\.nonce' "a wrong nonce must fail the proof of kexec"
 qemu_test_done

@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 qemu_test_init cycle_debian61_edu "${1:-}"
 kernel_debian61
 build_initrd
-run_cycle --device edu --append "lu_test.profile=none lu_test.bind=edu"
+run_cycle --device edu --append "lu_boot.profile=none lu_boot.bind=edu"
 expect_exit 0
 expect_line '^ok [0-9]+ kexec\.nonce$' "the nonce on the new command line matches the stored one"
 expect_line '^ok [0-9]+ [^ ]*bus_master[^ ]* # XFAIL' "bus master cleared by the kexec, expected under profile none"

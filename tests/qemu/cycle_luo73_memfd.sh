@@ -9,7 +9,7 @@ profile=${2:-memfd}
 qemu_test_init "cycle_luo73_$profile" "${1:-}"
 kernel_luo73
 build_initrd
-run_cycle --device edu --append "liveupdate=on kho=on lu_test.profile=$profile lu_test.bind=edu"
+run_cycle --device edu --append "liveupdate=on kho=on lu_boot.profile=$profile lu_boot.bind=edu"
 expect_exit 0
 expect_line '^ok [0-9]+ kexec\.nonce$' "the nonce proves the kexec"
 expect_line '^ok [0-9]+ state\.retrieved$' "lu-test's own state session came back"

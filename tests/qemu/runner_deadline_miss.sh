@@ -7,7 +7,7 @@ qemu_test_init runner_deadline_miss "${1:-}" --no-lu-test
 kernel_debian61
 build_initrd --no-lu-test
 start=$(date +%s)
-LU_TEST_DEADLINE=3 run_cycle --append "lu_test.mode=standin"
+LU_TEST_DEADLINE=3 run_cycle --append "lu_boot.mode=standin"
 elapsed=$(($(date +%s) - start))
 expect_exit 124
 grep -q '^LU-TEST-RESULT MISS: deadline of 3 s passed' "$QEMU_TEST_WORK/run.out" &&

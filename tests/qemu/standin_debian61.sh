@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 qemu_test_init standin_debian61 "${1:-}" --no-lu-test
 kernel_debian61
 build_initrd --no-lu-test
-run_cycle --device edu --append "lu_test.mode=standin lu_test.bind=edu"
+run_cycle --device edu --append "lu_boot.mode=standin lu_boot.bind=edu"
 expect_exit 0
 expect_line '^ok 1 standin_kexec_nonce$' "the second boot carries the nonce: a real kexec"
 grep -q 'lu-test-bind-vfio: 0000:00:03.0 bound to vfio-pci' "$QEMU_TEST_WORK/serial.log" &&
