@@ -60,7 +60,9 @@ if [ -z "$version" ] || [ "$version" = "(none)" ]; then
     log "$package not found in $suite"
     exit 69
 fi
-frag_hash=$(sha256sum "$fragment" | cut -c1-12)
+# The key covers the fragment and this recipe: bump recipe when the way of building changes.
+recipe=2
+frag_hash=$({ echo "recipe=$recipe"; cat "$fragment"; } | sha256sum | cut -c1-12)
 key="$version-$frag_hash"
 out="$LU_CACHE/kernels/$key"
 if [ -f "$out/.done" ]; then
@@ -88,11 +90,14 @@ src=$(find "$srcroot" -mindepth 1 -maxdepth 1 -type d -name 'linux-source-*' | h
 build="$LU_CACHE/build/$key"
 mkdir -p "$build"
 log "building $package $version with $(basename "$fragment") ($frag_hash) in $build, -j$jobs; log: $out.log"
-{
-    make -C "$src" O="$build" allnoconfig
-    "$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" "$fragment"
-    make -C "$src" O="$build" olddefconfig
-} >"$out.log" 2>&1
+# merge_config -n = allnoconfig with the fragment as KCONFIG_ALLCONFIG: options the fragment
+# makes visible stay off unless it names them. (Merging into an allnoconfig .config instead
+# lets olddefconfig give them their defaults: IPv6, cpufreq, input... twice the build.)
+(cd "$src" && ./scripts/kconfig/merge_config.sh -n -O "$build" "$fragment") >"$out.log" 2>&1 || {
+    tail -n 20 "$out.log" >&2
+    log "configuring failed; log: $out.log"
+    exit 1
+}
 
 # merge_config only warns when Kconfig drops a requested value; here it is fatal, because a
 # kernel without (say) LIVEUPDATE would boot fine and every LUO check would SKIP silently.
