@@ -208,7 +208,14 @@ lu_test_cycle() {
             return
         fi
         if [ -n "$(param between)" ]; then
-            lu_between || say "between hook '$(param between)' failed ($?)"
+            # A fault hook that did not run makes the cycle meaningless: stop with ERROR
+            # instead of kexecing into a verdict that would look like a pass.
+            if ! lu_between; then
+                say "between hook 'lu-test $(param between | tr ',' ' ')' failed; not kexecing"
+                verdict 2 /run/pre.ktap
+                finish
+                return
+            fi
         fi
         sync
         phase kexec

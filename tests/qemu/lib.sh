@@ -9,6 +9,9 @@
 #   LU_TEST_BIN        the lu-test binary (default: found under BUILD_DIR)
 #   LU_TEST_QEMU_ECHO  1: copy the guest console to stderr while it runs
 #   LU_TEST_DEADLINE   seconds per cycle (default 240)
+#   LU_TEST_LUO_KERNEL_DIR, LU_TEST_DEBIAN_KERNEL_DIR
+#                      use this kernel directory instead of building / fetching one
+#                      (same layout as scripts/build-kernel.sh / fetch-debian-kernel.sh print)
 
 set -uo pipefail
 
@@ -42,13 +45,17 @@ qemu_test_init() {
 
 # Sets KERNEL_DIR, BOOT_KERNEL (what QEMU boots: vmlinux via PVH) and KEXEC_KERNEL (bzImage).
 kernel_debian61() {
-    KERNEL_DIR=$("$QEMU_TEST_SRC/scripts/fetch-debian-kernel.sh") || qt_fatal "fetching Debian's 6.1 kernel failed"
+    KERNEL_DIR=${LU_TEST_DEBIAN_KERNEL_DIR:-}
+    [ -n "$KERNEL_DIR" ] || KERNEL_DIR=$("$QEMU_TEST_SRC/scripts/fetch-debian-kernel.sh") ||
+        qt_fatal "fetching Debian's 6.1 kernel failed"
     BOOT_KERNEL=$KERNEL_DIR/vmlinux
     KEXEC_KERNEL=$KERNEL_DIR/vmlinuz
     INITRD_FLAVOR=debian61
 }
 kernel_luo73() {
-    KERNEL_DIR=$("$QEMU_TEST_SRC/scripts/build-kernel.sh") || qt_fatal "building the 7.3 LUO kernel failed"
+    KERNEL_DIR=${LU_TEST_LUO_KERNEL_DIR:-}
+    [ -n "$KERNEL_DIR" ] || KERNEL_DIR=$("$QEMU_TEST_SRC/scripts/build-kernel.sh") ||
+        qt_fatal "building the 7.3 LUO kernel failed"
     BOOT_KERNEL=$KERNEL_DIR/vmlinux
     KEXEC_KERNEL=$KERNEL_DIR/bzImage
     INITRD_FLAVOR=luo73
