@@ -47,8 +47,9 @@ esac
 command -v cpio >/dev/null || die "cpio missing (apt-get install cpio)" 69
 [ -x /bin/busybox ] && busybox_bin=/bin/busybox || busybox_bin=$(command -v busybox) ||
     die "busybox missing (apt-get install busybox-static)" 69
-file -L "$busybox_bin" 2>/dev/null | grep -q 'statically linked' ||
-    die "$busybox_bin is not static (apt-get install busybox-static)" 69
+# ldd fails on a static binary ("not a dynamic executable"); `file` may not be installed.
+is_static() { ! ldd "$1" >/dev/null 2>&1; }
+is_static "$busybox_bin" || die "$busybox_bin is not static (apt-get install busybox-static)" 69
 kexec_bin=$(command -v kexec || echo /usr/sbin/kexec)
 [ -x "$kexec_bin" ] || die "kexec missing (apt-get install kexec-tools)" 69
 
@@ -65,7 +66,7 @@ mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,usr/libexec/lu-test,etc/lu-test,lib
 # A binary and, if dynamic, its shared libraries and loader at their own paths.
 add_elf() { # add_elf SRC DEST
     install -D -m 0755 "$1" "$stage$2"
-    if ! file -L "$1" | grep -q 'statically linked'; then
+    if ! is_static "$1"; then
         ldd "$1" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | while read -r lib; do
             [ -e "$stage$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$stage$lib"
         done
