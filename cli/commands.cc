@@ -254,6 +254,13 @@ int cmd_cycle(Global g, const PreArgs& a, bool keep) {
   return finish(run_post(g, ""));
 }
 
+int cmd_debug_flip_memfd_byte(const Global& g) {
+  auto what = stages::holder_flip_memfd_byte(paths_for(g).holder_socket());
+  if (!what) return report_error(what.error());
+  std::fprintf(stderr, "lu-test: flipped one byte of %s\n", what->c_str());
+  return kExitPass;
+}
+
 int cmd_sim_start(const Global& g) {
   auto o = sim_options(g, false);
   if (!o) return report_error(o.error());

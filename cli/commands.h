@@ -22,6 +22,7 @@ int cmd_cancel(const Global& g);
 int cmd_state_show(const Global& g, const std::string& file);
 int cmd_list(const Global& g);
 int cmd_cycle(Global g, const PreArgs& a, bool keep);
+int cmd_debug_flip_memfd_byte(const Global& g);
 int cmd_sim_start(const Global& g);
 int cmd_sim_stop(const Global& g);
 int cmd_sim_fault(const Global& g);

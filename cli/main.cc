@@ -87,6 +87,12 @@ int main(int argc, char** argv) {
   add_pre(cycle);
   cycle->add_flag("--keep", keep, "keep the simulated machine's run directory afterwards");
 
+  auto* debug = app.add_subcommand("debug", "Break a run on purpose, on any machine (proves the checks can fail)");
+  debug->require_subcommand(1);
+  auto* debug_flip = debug->add_subcommand(
+      "flip-memfd-byte", "Between pre and kexec: flip one byte of a preserved memfd (memfd.content must fail)");
+  add_global(debug_flip, "kernel");
+
   auto* sim = app.add_subcommand("sim", "Control the simulated machine");
   sim->require_subcommand(1);
   auto* sim_start = sim->add_subcommand("start", "Start a simulated machine in the background");
@@ -122,6 +128,7 @@ int main(int argc, char** argv) {
   if (*state_show) return cmd_state_show(g, state_file);
   if (*list) return cmd_list(g);
   if (*cycle) return cmd_cycle(g, pre, keep);
+  if (*debug_flip) return cmd_debug_flip_memfd_byte(g);
   if (*sim_start) return cmd_sim_start(g);
   if (*sim_stop) return cmd_sim_stop(g);
   if (*sim_fault) return cmd_sim_fault(g);

@@ -86,6 +86,8 @@ class Holder {
         } else {
           exit_after = true;  // the machine rebooted under us (simulated); nothing is left to hold
         }
+      } else if (request->op == "flip-memfd-byte") {
+        flip_memfd_byte(reply);
       } else if (request->op == "cancel") {
         exit_after = true;
       } else {
@@ -99,6 +101,22 @@ class Holder {
       }
       serve(conn);
     });
+  }
+
+  void flip_memfd_byte(rpc::Reply& reply) {
+    for (auto& h : held_) {
+      if (h.label.rfind("memfd ", 0) != 0) continue;
+      off_t size = ::lseek(h.fd, 0, SEEK_END);
+      if (size < 2) continue;
+      std::uint8_t byte = 0;
+      if (::pread(h.fd, &byte, 1, size / 2) != 1) continue;
+      byte ^= 0x10;
+      if (::pwrite(h.fd, &byte, 1, size / 2) != 1) continue;
+      reply.strs = {h.label + " at offset " + std::to_string(size / 2)};
+      return;
+    }
+    reply.err = ENOENT;
+    reply.detail = "the holder keeps no memfd larger than one byte";
   }
 
   const HolderSpec& spec_;
@@ -206,6 +224,12 @@ Status holder_kexec(const std::string& socket_path) {
                     a->reply.detail,
                 a->reply.err);
   return {};
+}
+
+Result<std::string> holder_flip_memfd_byte(const std::string& socket_path) {
+  auto a = LU_TRY(ask(socket_path, "flip-memfd-byte", 5000));
+  if (a.reply.err) return fail(ErrorKind::kNotFound, "flip-memfd-byte", "holder", a.reply.detail, a.reply.err);
+  return a.reply.strs.empty() ? std::string() : a.reply.strs[0];
 }
 
 Status holder_cancel(const std::string& socket_path) {

@@ -45,5 +45,8 @@ Result<HolderStatus> holder_status(const std::string& socket_path);
 // no; the holder then stays alive with everything still held.
 Status holder_kexec(const std::string& socket_path);
 Status holder_cancel(const std::string& socket_path);
+// Fault injection on a real machine: the holder flips one byte in the middle of the first
+// preserved memfd it keeps a copy of; memfd.content must then fail. Returns what it damaged.
+Result<std::string> holder_flip_memfd_byte(const std::string& socket_path);
 
 }  // namespace lu::stages

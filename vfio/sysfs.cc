@@ -46,7 +46,7 @@ Result<std::uint16_t> read_id(const std::string& path, const std::string& subjec
 
 }  // namespace
 
-std::string bind_command(const Bdf& bdf) { return "scripts/bind-vfio.sh " + bdf.str(); }
+std::string bind_command(const Bdf& bdf) { return "scripts/lu-test-bind-vfio " + bdf.str(); }
 
 std::string PciSysfs::device_dir(const Bdf& bdf) const { return root_ + "/bus/pci/devices/" + bdf.str(); }
 

@@ -45,7 +45,7 @@ class PciSysfs {
   std::string root_;
 };
 
-// The command the hints print: `scripts/bind-vfio.sh <bdf>`.
+// The command the hints print: `scripts/lu-test-bind-vfio <bdf>`.
 std::string bind_command(const Bdf& bdf);
 
 }  // namespace lu::vfio

@@ -39,6 +39,8 @@ class MemfdScenario final : public Scenario {
       auto memfd = LU_TRY(create_memfd("lu-test-memfd", bytes));
       LU_TRY_VOID(session->preserve_fd(memfd.get(), token));
       ctx.record_file(*session, {token, "memfd", "pattern-" + std::to_string(size), size, digest64(bytes)});
+      // The holder keeps a copy so `lu-test debug flip-memfd-byte` can damage it on purpose.
+      ctx.keep_alive(std::move(memfd).into<AnyFdTag>(), "memfd " + session->name() + " token " + std::to_string(token));
       ++token;
     }
     return {};

@@ -94,6 +94,18 @@ TEST(SimCycle, WrongNonceIsReportedAsNotTheArmedKexec) {
   EXPECT_TRUE(reports(post, "ok", "memfd.content")) << post.output;
 }
 
+TEST(SimCycle, DebugFlipMemfdByteBreaksTheContentCheck) {
+  SimMachineDir m;
+  ASSERT_EQ(m.sim({"stage", "pre"}).code, 0);
+  auto flip = m.sim({"debug", "flip-memfd-byte"});
+  ASSERT_EQ(flip.code, 0) << flip.output;
+  ASSERT_EQ(m.sim({"kexec"}).code, 0);
+  auto post = m.sim({"stage", "post"});
+  EXPECT_EQ(post.code, 1) << post.output;
+  EXPECT_TRUE(reports(post, "not ok", "memfd.content")) << post.output;
+  EXPECT_TRUE(reports(post, "ok", "memfd.retrieved")) << post.output;
+}
+
 TEST(SimCycle, ProfileNoneOnAKernelWithoutLuoReportsExpectedFailures) {
   auto r = SimMachineDir::run({"cycle", "--profile", "none"});
   EXPECT_EQ(r.code, 0) << r.output;

@@ -92,7 +92,7 @@ TEST(PciSysfs, GuardRefusesAnotherDriverWithTheBindCommand) {
   auto st = PciSysfs(tree.sys()).require_vfio_pci(bdf("0000:00:04.0"));
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().kind, ErrorKind::kRefused) << st.error().message();
-  EXPECT_NE(st.error().hint.find("`scripts/bind-vfio.sh 0000:00:04.0`"), std::string::npos) << st.error().message();
+  EXPECT_NE(st.error().hint.find("`scripts/lu-test-bind-vfio 0000:00:04.0`"), std::string::npos) << st.error().message();
   EXPECT_NE(st.error().hint.find("e1000e"), std::string::npos) << st.error().message();
 }
 
@@ -107,7 +107,7 @@ TEST(PciSysfs, GuardRefusesVariantDriversAndUnboundDevices) {
   auto unbound = sysfs.require_vfio_pci(bdf("0000:00:05.0"));
   ASSERT_FALSE(unbound);
   EXPECT_NE(unbound.error().hint.find("no driver"), std::string::npos) << unbound.error().message();
-  EXPECT_NE(unbound.error().hint.find("scripts/bind-vfio.sh 0000:00:05.0"), std::string::npos);
+  EXPECT_NE(unbound.error().hint.find("scripts/lu-test-bind-vfio 0000:00:05.0"), std::string::npos);
 }
 
 }  // namespace
