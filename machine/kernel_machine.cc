@@ -11,6 +11,7 @@
 #include "base/files.h"
 #include "base/process.h"
 #include "machine/machine.h"
+#include "vfio/kernel_device.h"
 
 namespace lu {
 namespace {
@@ -77,6 +78,13 @@ class KernelMachine final : public Machine {
   std::string backend() const override { return "kernel"; }
   luo::Opener& luo() override { return *luo_; }
   Kexec& kexec() override { return kexec_; }
+
+  Result<std::unique_ptr<vfio::Device>> open_vfio_device(const std::string& bdf) override {
+    return vfio::open_device(bdf, vfio::IommuMode::kIommufd);
+  }
+  Result<std::unique_ptr<vfio::Device>> adopt_vfio_device(VfioDeviceFd fd, const std::string& bdf) override {
+    return vfio::adopt_cdev_device(std::move(fd), bdf);
+  }
 
   Result<BootFacts> boot_facts() override {
     BootFacts facts;

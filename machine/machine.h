@@ -7,6 +7,7 @@
 
 #include "base/result.h"
 #include "luo/luo.h"
+#include "vfio/device.h"
 
 namespace lu {
 
@@ -44,6 +45,12 @@ class Machine {
   virtual Kexec& kexec() = 0;
   // The simulated machine learns which process holds the fds (its holder-killed fault needs it).
   virtual Status announce_holder() { return {}; }
+  // A VFIO device by BDF (kernel: cdev + iommufd through sysfs; sim: the simulated machine's
+  // PCI device over its socket). kInvalidInput for a malformed BDF, kNotFound when no such
+  // device exists, kBusy (EBUSY) while LUO holds it after a kexec.
+  virtual Result<std::unique_ptr<vfio::Device>> open_vfio_device(const std::string& bdf) = 0;
+  // A device fd retrieved from LUO (RETRIEVE_FD), for the device at `bdf`.
+  virtual Result<std::unique_ptr<vfio::Device>> adopt_vfio_device(VfioDeviceFd fd, const std::string& bdf) = 0;
 };
 
 struct KernelMachineOptions {

@@ -11,6 +11,8 @@
 #include "base/seqpacket.h"
 #include "luo/diagnosis.h"
 #include "luo/uapi.h"
+#include "sim/vfio_client.h"
+#include "vfio/bdf.h"
 
 namespace lu::sim {
 namespace {
@@ -150,6 +152,24 @@ class SimMachine final : public Machine {
   Status announce_holder() override {
     auto a = LU_TRY(ask(raw_, {"register_holder", {}, {}, {}}));
     return {};
+  }
+  Result<std::unique_ptr<vfio::Device>> open_vfio_device(const std::string& text) override {
+    auto bdf = LU_TRY(vfio::Bdf::parse(text));
+    auto a = LU_TRY(ask(raw_, {"vfio_open", {bdf.str()}, {}, {}}));
+    if (a.reply.err == EBUSY)
+      return fail(ErrorKind::kBusy, "open VFIO device", bdf.str(),
+                  "LUO holds this device after the kexec: retrieve it through its session first", EBUSY);
+    if (a.reply.err == ENODEV || a.reply.err == ENOENT)
+      return fail(ErrorKind::kNotFound, "open VFIO device", bdf.str(),
+                  "no such PCI device on the simulated machine (" + a.reply.detail + ")", a.reply.err);
+    if (a.reply.err)
+      return fail(device_error_kind(a.reply.err), "open VFIO device", bdf.str(), a.reply.detail, a.reply.err);
+    if (a.fds.empty()) return fail(ErrorKind::kInternal, "open VFIO device", bdf.str(), "the simulator sent no fd");
+    return make_sim_vfio_device(std::move(a.fds[0]).into<VfioDeviceTag>(), bdf.str());
+  }
+  Result<std::unique_ptr<vfio::Device>> adopt_vfio_device(VfioDeviceFd fd, const std::string& text) override {
+    auto bdf = LU_TRY(vfio::Bdf::parse(text));
+    return make_sim_vfio_device(std::move(fd), bdf.str());
   }
 
  private:

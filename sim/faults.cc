@@ -15,6 +15,20 @@ constexpr FaultInfo kFaults[] = {
     {Fault::kFinishRefused, "finish-refused", "SESSION_FINISH fails with EBUSY after the kexec", "finish.order"},
     {Fault::kSessionNotReleased, "session-not-released",
      "a finished session stays retrievable (the kernel leaks it)", "sessions.no-leftover"},
+    {Fault::kBusMasterCleared, "bus-master-cleared", "the device's bus master bit is cleared across the kexec",
+     "device.bus-master", true},
+    {Fault::kConfigByteChanged, "config-byte-changed",
+     "one config-space byte outside the documented mask (subsystem vendor id, 0x2c) flips across the kexec",
+     "device.config-space", true},
+    {Fault::kDmaStalled, "dma-stalled", "the DMA engine stops making progress at the kexec (busy, no copies)",
+     "dma.progress", true},
+    {Fault::kDmaDataCorrupted, "dma-data-corrupted", "the device writes one wrong byte into the DMA destination",
+     "dma.data", true},
+    {Fault::kDeviceReset, "device-reset", "the device is reset at the kexec although the kernel claims to preserve it",
+     "device.bus-master", true},
+    {Fault::kReopenAllowed, "reopen-allowed",
+     "after the kexec, opening a device LUO still holds succeeds instead of failing with EBUSY",
+     "device.reopen-ebusy", true},
 };
 }  // namespace
 

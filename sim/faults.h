@@ -17,6 +17,14 @@ enum class Fault {
   kHolderKilled,
   kFinishRefused,
   kSessionNotReleased,
+  // Device faults: applied to the simulated PCI devices at the kexec (reopen-allowed: in the
+  // new kernel). Their checks exist only with --device.
+  kBusMasterCleared,
+  kConfigByteChanged,
+  kDmaStalled,
+  kDmaDataCorrupted,
+  kDeviceReset,
+  kReopenAllowed,
 };
 
 struct FaultInfo {
@@ -24,6 +32,7 @@ struct FaultInfo {
   const char* name;
   const char* effect;
   const char* breaks_check;  // the check that must report not ok
+  bool needs_device = false;  // the check exists only with --device (run with a simulated device)
 };
 
 std::span<const FaultInfo> fault_table();

@@ -37,6 +37,7 @@ class MachineModel {
   void add_fault(Fault f) { faults_.insert(f); }
   const FaultSet& faults() const { return faults_; }
   bool has_fault(Fault f) const { return faults_.count(f) != 0; }
+  void clear_fault(Fault f) { faults_.erase(f); }
 
   // The part of reboot(KEXEC) before anything is torn down: 0 if the kexec may proceed, else
   // the errno the syscall returns (EINVAL nothing armed, EAGAIN a file refused to freeze).

@@ -15,6 +15,7 @@ struct ServerOptions {
   KernelProfile profile = KernelProfile::kVfioFull;
   FaultSet faults;
   int idle_exit_seconds = 900;  // a forgotten simulator goes away by itself
+  std::vector<std::string> devices = {"0000:00:04.0"};  // simulated PCI DMA devices (simdma), by BDF
 };
 
 // Runs until `shutdown` is requested or the machine is idle for idle_exit_seconds.

@@ -6,6 +6,7 @@ std::vector<std::unique_ptr<Scenario>> all_scenarios() {
   std::vector<std::unique_ptr<Scenario>> out;
   out.push_back(make_memfd_scenario());
   out.push_back(make_sessions_scenario());
+  out.push_back(make_device_scenario());
   return out;
 }
 

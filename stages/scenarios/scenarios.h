@@ -9,5 +9,6 @@ namespace lu::stages {
 
 std::unique_ptr<Scenario> make_memfd_scenario();
 std::unique_ptr<Scenario> make_sessions_scenario();
+std::unique_ptr<Scenario> make_device_scenario();
 
 }  // namespace lu::stages
