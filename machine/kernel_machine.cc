@@ -79,8 +79,11 @@ class KernelMachine final : public Machine {
   luo::Opener& luo() override { return *luo_; }
   Kexec& kexec() override { return kexec_; }
 
+  // cdev + iommufd where the kernel has it (the only fds LUO can preserve); otherwise group +
+  // type1v2, which kernels such as Debian 12's 6.1 offer, so the device checks still run there.
   Result<std::unique_ptr<vfio::Device>> open_vfio_device(const std::string& bdf) override {
-    return vfio::open_device(bdf, vfio::IommuMode::kIommufd);
+    bool cdev = path_exists("/dev/iommu") && path_exists("/sys/bus/pci/devices/" + bdf + "/vfio-dev");
+    return vfio::open_device(bdf, cdev ? vfio::IommuMode::kIommufd : vfio::IommuMode::kVfioType1v2);
   }
   Result<std::unique_ptr<vfio::Device>> adopt_vfio_device(VfioDeviceFd fd, const std::string& bdf) override {
     return vfio::adopt_cdev_device(std::move(fd), bdf);
