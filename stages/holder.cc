@@ -12,6 +12,7 @@
 #include <boost/asio.hpp>
 #include <set>
 
+#include "base/clock.h"
 #include "base/rpc.h"
 #include "base/seqpacket.h"
 
@@ -19,12 +20,6 @@ namespace lu::stages {
 namespace {
 
 namespace asio = boost::asio;
-
-std::int64_t realtime_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
 
 // Everything not handed to the holder is closed: a stray copy of /dev/liveupdate would keep the
 // exclusive device busy, and a stray pipe would keep the caller's output open forever.

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "base/clock.h"
 #include "base/files.h"
 #include "state/store.h"
 #include "stages/engine.h"
@@ -10,12 +11,6 @@
 
 namespace lu::stages {
 namespace {
-
-std::int64_t realtime_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
 
 struct LoadedState {
   state::RunState state;

@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "base/clock.h"
 #include "base/digest.h"
 #include "base/files.h"
 #include "state/codec.h"
@@ -12,12 +13,6 @@
 
 namespace lu::stages {
 namespace {
-
-std::int64_t realtime_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
 
 std::string random_hex(int bytes) {
   std::random_device rd;

@@ -22,6 +22,7 @@
 #include <random>
 #include <thread>
 
+#include "base/clock.h"
 #include "base/memfd.h"
 #include "stages/scenarios/scenarios.h"
 #include "vfio/config_space.h"
@@ -43,12 +44,6 @@ constexpr std::uint64_t kMemfdToken = 1, kDeviceToken = 2;
 
 // Bytes that may legitimately differ after the kexec (see the file comment).
 bool masked(std::size_t offset) { return offset == vfio::pci::kStatus || offset == vfio::pci::kStatus + 1; }
-
-std::int64_t realtime_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
 
 void fill_pattern(std::uint8_t* out, std::size_t size, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
