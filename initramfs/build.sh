@@ -26,7 +26,7 @@ die() { echo "initramfs/build.sh: $*" >&2; exit "${2:-64}"; }
 [ $# -ge 2 ] || { sed -n '2,21p' "$0" >&2; exit 64; }
 flavor=$1 out=$2
 shift 2
-lu_test= kernel_dir= compress=none
+lu_test='' kernel_dir='' compress=none
 modules=()
 while [ $# -gt 0 ]; do
     case "$1" in

@@ -108,6 +108,7 @@ mount_shares() {
 bind_devices() {
     DEVICES=
     for want in $(param bind | tr ',' ' '); do
+        # shellcheck disable=SC2086 # DEBUG_X is empty or -x: no argument at all when empty
         DEVICES="$DEVICES $(sh ${DEBUG_X:-} "$LU_BIND" "$want")" || say "could not bind '$want' to vfio-pci"
     done
 }

@@ -40,7 +40,10 @@ if [ -z "$package" ]; then
 fi
 [ -n "$package" ] || { log "no linux-image-6.1.0-*-amd64 found"; exit 69; }
 version=$(lu_apt_cache policy "$package" | awk '/Candidate:/ { print $2 }')
-[ -n "$version" ] && [ "$version" != "(none)" ] || { log "$package has no candidate"; exit 69; }
+if [ -z "$version" ] || [ "$version" = "(none)" ]; then
+    log "$package has no candidate"
+    exit 69
+fi
 
 out="$LU_CACHE/debian-kernels/${package}_$version"
 if [ -f "$out/.done" ]; then

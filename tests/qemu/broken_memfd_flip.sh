@@ -3,6 +3,7 @@
 # memfd is flipped in the guest (`lu-test debug flip-memfd-byte`, through the holder), so the
 # content check must fail (exit 1, `not ok N memfd.content`) while retrieval still works.
 #   tests/qemu/broken_memfd_flip.sh BUILD_DIR
+# shellcheck source=tests/qemu/lib.sh
 source "$(dirname "$0")/lib.sh"
 qemu_test_init broken_memfd_flip "${1:-}"
 kernel_luo73

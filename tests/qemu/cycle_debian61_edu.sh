@@ -4,6 +4,7 @@
 # plain kexec preserves nothing, so bus master reads as cleared after the kexec and the
 # profile says that is expected (XFAIL), while the nonce proves the kexec really happened.
 #   tests/qemu/cycle_debian61_edu.sh BUILD_DIR
+# shellcheck source=tests/qemu/lib.sh
 source "$(dirname "$0")/lib.sh"
 qemu_test_init cycle_debian61_edu "${1:-}"
 kernel_debian61

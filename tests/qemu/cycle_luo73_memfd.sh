@@ -4,6 +4,7 @@
 # through iommufd and its cdev; preserving the device fd is SKIP (upstream 7.3 has no VFIO
 # LUO handler) under --profile memfd.
 #   tests/qemu/cycle_luo73_memfd.sh BUILD_DIR [PROFILE]     (PROFILE: memfd (default) or auto)
+# shellcheck source=tests/qemu/lib.sh
 source "$(dirname "$0")/lib.sh"
 profile=${2:-memfd}
 qemu_test_init "cycle_luo73_$profile" "${1:-}"

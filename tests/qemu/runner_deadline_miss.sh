@@ -2,6 +2,7 @@
 # The runner never hangs: a guest that cannot finish before the deadline is killed and
 # reported as MISS with exit code 124.
 #   tests/qemu/runner_deadline_miss.sh BUILD_DIR
+# shellcheck source=tests/qemu/lib.sh
 source "$(dirname "$0")/lib.sh"
 qemu_test_init runner_deadline_miss "${1:-}" --no-lu-test
 kernel_debian61

@@ -4,6 +4,7 @@
 # `kexec -s -l ... lu_test.nonce=standin`, kexecs, and checks the nonce on the next boot.
 # Also binds edu (behind intel-iommu) to vfio-pci on both boots.
 #   tests/qemu/standin_debian61.sh BUILD_DIR
+# shellcheck source=tests/qemu/lib.sh
 source "$(dirname "$0")/lib.sh"
 qemu_test_init standin_debian61 "${1:-}" --no-lu-test
 kernel_debian61
