@@ -38,7 +38,7 @@ constexpr std::uint64_t kCopies = 20000;               // copies in the job
 constexpr std::uint32_t kRate = 200;                   // copies per second before the kexec: ~100 s of work
 constexpr std::uint64_t kRegionSize = 4096;            // driver region
 constexpr std::uint64_t kTotal = 2 * kCopySize + kRegionSize;
-constexpr std::uint64_t kIova = 0x10000000;            // below 256 MiB: fits every driver's mask
+constexpr std::uint64_t kIova = 0x01000000;  // 16 MiB: below every driver's mask (edu: 28 bits)
 constexpr std::uint64_t kSrc = kIova, kDst = kIova + kCopySize, kRegion = kIova + 2 * kCopySize;
 constexpr std::uint64_t kMemfdToken = 1, kDeviceToken = 2;
 
@@ -90,21 +90,34 @@ class DeviceScenario final : public Scenario {
       auto eventfds = LU_TRY(vfio::make_eventfds(1));
       std::vector<int> raw{eventfds[0].get()};
       if (LU_TRY(dev->irq_count(vfio::IrqKind::kMsix)) > 0) LU_TRY_VOID(dev->enable_msix(raw));
-      LU_TRY_VOID(dev->bar_write32(0, vfio::simdma::kRegRate, kRate));
-      LU_TRY_VOID(driver.memcpy_start(kSrc, kDst, kCopySize, kCopies));
+      // Only simdma has a rate register; on other devices the job simply runs at device speed.
+      if (std::string_view(driver.info().name) == "simdma")
+        LU_TRY_VOID(dev->bar_write32(0, vfio::simdma::kRegRate, kRate));
+      const std::uint64_t copy = std::min(kCopySize, driver.max_memcpy_size());
+      const std::uint64_t copies = std::min(kCopies, driver.max_memcpy_count());
+      LU_TRY_VOID(driver.memcpy_start(kSrc, kDst, copy, copies));
+      rec.facts["job_copy_size"] = std::to_string(copy);
+      rec.facts["job_copies"] = std::to_string(copies);
       LU_TRY_VOID(dev->disable_interrupts());
       // Snapshot after interrupts are off: that is the state the kexec must keep.
       auto config = LU_TRY(vfio::pci::snapshot(*dev));
       rec.blobs["config"] = config;
       rec.facts["bus_master"] = LU_TRY(vfio::pci::bus_master(*dev)) ? "1" : "0";
-      // Let a few copies happen so the sample is not the start of the job.
+      // Let some copies happen so the sample is not the start of the job, and so a device whose
+      // DMA cannot outlive this process (edu: the CPU drives it) still proves DMA worked here.
       std::this_thread::sleep_for(std::chrono::milliseconds(30));
-      rec.facts["progress_before"] = std::to_string(LU_TRY(driver.progress()));
+      auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+      std::uint64_t done = LU_TRY(driver.progress());
+      while (done == 0 && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        done = LU_TRY(driver.progress());
+      }
+      rec.facts["progress_before"] = std::to_string(done);
+      ctx.note("dma: driver " + std::string(driver.info().name) + " on " + bdf + ", " + std::to_string(done) +
+               " copies of " + std::to_string(copy) + " bytes done before the kexec");
       rec.facts["progress_sampled_ns"] = std::to_string(realtime_ns());
     }
     rec.facts["iova"] = hex(kIova);
-    rec.facts["copy_size"] = std::to_string(kCopySize);
-    rec.facts["copies"] = std::to_string(kCopies);
     rec.facts["preserved"] = "0";
 
     if (ctx.luo_available()) {
@@ -145,8 +158,16 @@ class DeviceScenario final : public Scenario {
       return it == rec->facts.end() ? std::string() : it->second;
     };
     const std::string bdf = fact("bdf");
+    auto number = [&](const std::string& k, std::uint64_t fallback) {
+      auto v = fact(k);
+      return v.empty() ? fallback : std::stoull(v);
+    };
+    const std::uint64_t job_copies = number("job_copies", kCopies);
+    const std::uint64_t job_size = number("job_copy_size", kCopySize);
 
-    // 1. Reopen behind LUO's back, before retrieving: must be EBUSY.
+    // 1. Reopen behind LUO's back, before retrieving: must be EBUSY. When it opens (nothing
+    //    preserved it), that device still tells what the kexec did to bus master and config.
+    std::unique_ptr<vfio::Device> reopened;
     {
       auto again = ctx.machine().open_vfio_device(bdf);
       bool ebusy = !again && again.error().err == EBUSY;
@@ -154,6 +175,7 @@ class DeviceScenario final : public Scenario {
                      again ? "the device opened although LUO should hold it" : (ebusy ? "" : again.error().message()));
       r.facts.push_back({"reopen", again ? "succeeded" : again.error().message()});
       ctx.report(std::move(r));
+      if (again) reopened = std::move(*again);
     }
 
     // 2. Retrieve the device.
@@ -178,7 +200,10 @@ class DeviceScenario final : public Scenario {
       r.facts.push_back({"bdf", bdf});
       ctx.report(std::move(r));
     }
-    if (!dev) {
+    const bool from_luo = dev != nullptr;
+    if (!dev && reopened) {
+      dev = std::move(reopened);
+    } else if (!dev) {
       for (auto& c : checks())
         if (c.name != "device.reopen-ebusy" && c.name != "device.fd-preserved")
           ctx.report(judge(c.name, profile, capability(c.name), false, "no device to check: " + why));
@@ -218,7 +243,8 @@ class DeviceScenario final : public Scenario {
     Mapping map;
     std::string dma_problem;
     std::optional<vfio::DmaDriver> driver;
-    if (auto s = setup_dma(ctx, *srec, *dev, map, driver); !s) dma_problem = s.error().message();
+    if (!from_luo || !srec) dma_problem = "the DMA memory was not preserved: " + why;
+    else if (auto s = setup_dma(ctx, *srec, *dev, map, driver); !s) dma_problem = s.error().message();
 
     // 5. Progress across the kexec, and still progressing now.
     std::uint64_t before = std::stoull("0" + fact("progress_before"));
@@ -235,13 +261,13 @@ class DeviceScenario final : public Scenario {
           after = *p;
           later = after;
           auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-          while (later == after && after < kCopies && std::chrono::steady_clock::now() < until) {
+          while (later == after && after < job_copies && std::chrono::steady_clock::now() < until) {
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
             auto q = driver->progress();
             if (!q) break;
             later = *q;
           }
-          held = after > before && (later > after || after >= kCopies);
+          held = after > before && (later > after || after >= job_copies);
           if (!held)
             detail = after <= before ? "no progress across the kexec (before " + std::to_string(before) + ", after " +
                                            std::to_string(after) + ")"
@@ -270,17 +296,17 @@ class DeviceScenario final : public Scenario {
         (void)dev->bar_write32(0, vfio::simdma::kRegRate, 0);
         auto waited = driver->memcpy_wait(std::chrono::steady_clock::now() + std::chrono::seconds(5));
         auto done = driver->progress();
-        auto mm = vfio::first_mismatch({map.data(), kCopySize}, {map.data() + kCopySize, kCopySize});
+        auto mm = vfio::first_mismatch({map.data(), job_size}, {map.data() + kCopySize, job_size});
         if (!waited) detail = "memcpy_wait: " + waited.error().message();
-        else if (!done || *done != kCopies)
+        else if (!done || *done != job_copies)
           detail = "the job did not complete: " + (done ? std::to_string(*done) : std::string("?")) + "/" +
-                   std::to_string(kCopies) + " copies (the device lost it)";
+                   std::to_string(job_copies) + " copies (the device lost it)";
         else if (mm)
           detail = "destination differs from source at byte " + std::to_string(mm->offset) + ": expected " +
                    hex(mm->expected) + ", found " + hex(mm->actual);
         else held = true;
         r = judge("dma.data", profile, Capability::kDmaContinuity, held, detail);
-        r.facts.push_back({"copies", (done ? std::to_string(*done) : std::string("?")) + "/" + std::to_string(kCopies)});
+        r.facts.push_back({"copies", (done ? std::to_string(*done) : std::string("?")) + "/" + std::to_string(job_copies)});
       } else {
         r = judge("dma.data", profile, Capability::kDmaContinuity, false, detail);
       }
@@ -292,9 +318,9 @@ class DeviceScenario final : public Scenario {
       bool held = false;
       std::string detail = dma_problem;
       if (driver) {
-        std::fill(map.data() + kCopySize, map.data() + 2 * kCopySize, 0);
-        auto copied = driver->memcpy(kSrc, kDst, kCopySize, std::chrono::steady_clock::now() + std::chrono::seconds(5));
-        auto mm = vfio::first_mismatch({map.data(), kCopySize}, {map.data() + kCopySize, kCopySize});
+        std::fill(map.data() + kCopySize, map.data() + kCopySize + job_size, 0);
+        auto copied = driver->memcpy(kSrc, kDst, job_size, std::chrono::steady_clock::now() + std::chrono::seconds(5));
+        auto mm = vfio::first_mismatch({map.data(), job_size}, {map.data() + kCopySize, job_size});
         if (!copied) detail = copied.error().message();
         else if (mm) detail = "fresh copy differs at byte " + std::to_string(mm->offset);
         else held = true;
