@@ -1,5 +1,7 @@
 #include "vfio/config_space.h"
 
+#include <algorithm>
+
 #include <cstring>
 
 namespace lu::vfio::pci {
@@ -58,6 +60,10 @@ Result<std::optional<std::uint32_t>> find_capability(Device& dev, std::uint8_t i
 }
 
 Result<std::vector<std::uint8_t>> snapshot(Device& dev, std::size_t size) {
+  // Conventional PCI devices (QEMU's edu among them) have 256 bytes, PCIe 4096: read what the
+  // config region really has, never past it.
+  auto region = LU_TRY(dev.region_info(kConfigRegion));
+  if (region.size > 0) size = std::min<std::size_t>(size, region.size);
   std::vector<std::uint8_t> bytes(size);
   LU_TRY_VOID(dev.config_read(0, bytes));
   return bytes;

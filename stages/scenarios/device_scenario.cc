@@ -113,7 +113,8 @@ class DeviceScenario final : public Scenario {
         done = LU_TRY(driver.progress());
       }
       rec.facts["progress_before"] = std::to_string(done);
-      ctx.note("dma: driver " + std::string(driver.info().name) + " on " + bdf + ", " + std::to_string(done) +
+      ctx.note("dma: driver " + std::string(driver.info().name) + " on " + bdf +
+               (dev->is_cdev() ? " (cdev+iommufd), " : " (group+container), ") + std::to_string(done) +
                " copies of " + std::to_string(copy) + " bytes done before the kexec");
       rec.facts["progress_sampled_ns"] = std::to_string(realtime_ns());
     }

@@ -330,8 +330,9 @@ TEST(EduDriver, MemcpyGoesThroughTheDeviceBufferInTwoDmasPerChunk) {
   ASSERT_TRUE(st) << st.error().message();
   auto m = first_mismatch({&edu.ram[0x10000], 10000}, {&edu.ram[0x30000], 10000});
   EXPECT_FALSE(m) << "first mismatch at " << m->offset;
-  // Three chunks (4096, 4096, 1808), each RAM->buffer (cmd 1) then buffer->RAM (cmd 3).
-  EXPECT_EQ(edu.commands, (std::vector<std::uint64_t>{1, 3, 1, 3, 1, 3}));
+  // Five chunks (4 x 2048, 1808: edu copies at most half its buffer, a QEMU 7.2 quirk), each
+  // RAM->buffer (cmd 1) then buffer->RAM (cmd 3).
+  EXPECT_EQ(edu.commands, (std::vector<std::uint64_t>{1, 3, 1, 3, 1, 3, 1, 3, 1, 3}));
 }
 
 TEST(EduDriver, RepeatedCopyCountsProgressFromItsWorkerThread) {
@@ -339,7 +340,7 @@ TEST(EduDriver, RepeatedCopyCountsProgressFromItsWorkerThread) {
   auto d = DmaDriver::probe(edu);
   ASSERT_TRUE(d) << d.error().message();
   LU_ASSERT_OK(d->init({}));
-  LU_ASSERT_OK(d->memcpy_start(0x1000, 0x2000, 4096, 25));
+  LU_ASSERT_OK(d->memcpy_start(0x1000, 0x2000, 2048, 25));
   auto st = d->memcpy_wait(in(5000ms));
   ASSERT_TRUE(st) << st.error().message();
   auto p = d->progress();
@@ -353,7 +354,7 @@ TEST(EduDriver, IovaAbove256MibIsRefusedByTheFramework) {
   auto d = DmaDriver::probe(edu);
   ASSERT_TRUE(d);
   LU_ASSERT_OK(d->init({}));
-  auto st = d->memcpy_start(0x1000, 1ull << 28, 4096, 1);
+  auto st = d->memcpy_start(0x1000, 1ull << 28, 2048, 1);
   ASSERT_FALSE(st);
   EXPECT_NE(st.error().hint.find("DMA mask 0xfffffff"), std::string::npos) << st.error().message();
   EXPECT_TRUE(edu.commands.empty());
