@@ -8,7 +8,9 @@ packages=(
   g++ cmake ninja-build pkg-config
   libboost1.81-dev libcereal-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  kexec-tools qemu-system-x86 busybox-static cpio rsync
+  kexec-tools qemu-system-x86 busybox-static cpio rsync python3 systemd
+  # building the 7.3 LUO kernel for the QEMU cycles
+  build-essential bc bison flex libelf-dev libssl-dev xz-utils
 )
 missing=()
 for p in "${packages[@]}"; do

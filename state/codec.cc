@@ -12,9 +12,8 @@ namespace {
 
 template <class T>
 void put(std::vector<std::uint8_t>& out, T v) {
-  std::uint8_t b[sizeof v];
-  std::memcpy(b, &v, sizeof v);
-  out.insert(out.end(), b, b + sizeof v);
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(&v);
+  for (std::size_t i = 0; i < sizeof v; ++i) out.push_back(bytes[i]);
 }
 template <class T>
 T get(std::span<const std::uint8_t> bytes, std::size_t offset) {
