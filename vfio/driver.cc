@@ -1,3 +1,4 @@
+#include "base/hex.h"
 #include "vfio/driver.h"
 
 #include <algorithm>
@@ -11,11 +12,6 @@
 namespace lu::vfio {
 namespace {
 
-std::string hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 std::string ids_text(PciIds ids) {
   char buf[16];

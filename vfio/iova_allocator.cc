@@ -1,3 +1,4 @@
+#include "base/hex.h"
 #include "vfio/iova_allocator.h"
 
 #include <algorithm>
@@ -8,11 +9,6 @@
 namespace lu::vfio {
 namespace {
 
-std::string hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 // Rounds up to a power-of-two alignment; false on overflow.
 bool align_up(std::uint64_t v, std::uint64_t alignment, std::uint64_t* out) {

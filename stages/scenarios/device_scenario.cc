@@ -22,6 +22,7 @@
 #include <random>
 #include <thread>
 
+#include "base/hex.h"
 #include "base/clock.h"
 #include "base/memfd.h"
 #include "stages/scenarios/scenarios.h"
@@ -50,11 +51,6 @@ void fill_pattern(std::uint8_t* out, std::size_t size, std::uint64_t seed) {
   for (std::size_t i = 0; i < size; ++i) out[i] = static_cast<std::uint8_t>(rng());
 }
 
-std::string hex(std::uint64_t v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
 
 class DeviceScenario final : public Scenario {
  public:
