@@ -81,8 +81,17 @@ Result<PreResult> stage_pre(Machine& machine, const Paths& paths, const PreReque
 
   // 1. LUO: absent is an outcome (profile none), anything else stops the run.
   std::unique_ptr<luo::Device> luo;
-  if (auto dev = machine.luo().open()) luo = std::move(*dev);
-  else if (dev.error().kind != ErrorKind::kUnavailable) return fail(dev.error());
+  if (auto dev = machine.luo().open()) {
+    luo = std::move(*dev);
+  } else if (dev.error().kind != ErrorKind::kUnavailable) {
+    return fail(dev.error());
+  } else if (request.options.profile != Profile::kNone && request.options.profile != Profile::kAuto) {
+    // The profile claims LUO; arming a kexec that can only fail every check helps nobody.
+    Error e = dev.error();
+    e.hint += "; --profile " + std::string(profile_name(request.options.profile)) +
+              " needs it (use --profile none for a plain-kexec control run)";
+    return fail(e);
+  }
 
   // 2. The state session first: EEXIST means this boot already holds lu-test state.
   std::unique_ptr<luo::Session> state_session;

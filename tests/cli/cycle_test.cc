@@ -114,10 +114,27 @@ TEST(SimCycle, ProfileNoneOnAKernelWithoutLuoReportsExpectedFailures) {
   EXPECT_NE(r.output.find("state.retrieved # XFAIL"), std::string::npos) << r.output;
 }
 
-TEST(SimCycle, ProfileClaimingMoreThanTheKernelHasFails) {
-  auto r = SimMachineDir::run({"cycle", "--profile", "memfd", "--sim-kernel-profile", "none"});
-  EXPECT_EQ(r.code, 1) << r.output;
-  EXPECT_TRUE(reports(r, "not ok", "memfd.content")) << r.output;
+TEST(SimCycle, ProfileClaimingLuoOnAKernelWithoutItIsRefusedBeforeArming) {
+  SimMachineDir m;
+  ASSERT_EQ(m.sim({"sim", "start", "--sim-kernel-profile", "none"}).code, 0);
+  auto pre = m.sim({"stage", "pre", "--profile", "memfd"});
+  EXPECT_EQ(pre.code, 69) << pre.output;
+  EXPECT_NE(pre.output.find("liveupdate=on"), std::string::npos) << pre.output;
+  EXPECT_NE(pre.output.find("--profile none"), std::string::npos) << pre.output;
+  EXPECT_NE(m.sim({"status"}).code, 0) << "nothing may be armed";
+}
+
+TEST(KernelBackend, ThisHostsKernelWithoutLuoIsRefusedBeforeAnythingIsArmed) {
+  // Safe on a developer machine: the refusal comes before kexec-tools is ever run.
+  if (std::filesystem::exists("/dev/liveupdate")) GTEST_SKIP() << "this kernel has LUO; not arming it here";
+  SimMachineDir m;
+  auto pre = SimMachineDir::run({"stage", "pre", "--backend", "kernel", "--profile", "memfd", "--run-dir",
+                                 m.dir() + "/run", "--state-dir", m.dir() + "/state"});
+  EXPECT_EQ(pre.code, 69) << pre.output;
+  EXPECT_NE(pre.output.find("LUO is not enabled"), std::string::npos) << pre.output;
+  auto post = SimMachineDir::run({"stage", "post", "--backend", "kernel", "--run-dir", m.dir() + "/run",
+                                  "--state-dir", m.dir() + "/state"});
+  EXPECT_EQ(post.code, 76) << post.output;
 }
 
 }  // namespace
