@@ -31,6 +31,9 @@ Result<stages::StageOptions> stage_options(const PreArgs& a) {
   auto profile = stages::parse_profile(a.profile);
   if (!profile)
     return fail(ErrorKind::kInvalidInput, "--profile", a.profile, "choose one of none, memfd, vfio-base, vfio-full, auto");
+  if (a.devices.size() > 1)
+    return fail(ErrorKind::kInvalidInput, "--device", a.devices[1],
+                "one device per run for now: the device checks are named per run, not per device");
   return stages::StageOptions{*profile, a.devices};
 }
 

@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
     cmd->add_option("--profile", pre.profile,
                     "what the kernel under test claims to preserve: none, memfd, vfio-base, vfio-full, auto")
         ->capture_default_str();
-    cmd->add_option("--device", pre.devices, "a VFIO PCI device by BDF, e.g. 0000:00:04.0 (repeatable)");
+    cmd->add_option("--device", pre.devices, "a VFIO PCI device by BDF, e.g. 0000:00:04.0 (bound to vfio-pci: scripts/lu-test-bind-vfio BDF)");
     cmd->add_option("--kernel", pre.kernel, "kernel to kexec into (default /boot/vmlinuz-$(uname -r))");
     cmd->add_option("--initrd", pre.initrd, "initrd for it (default /boot/initrd.img-$(uname -r) if present)");
     cmd->add_option("--append", pre.append, "its command line (default: the current one); the nonce is added");

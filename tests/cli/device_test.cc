@@ -163,5 +163,11 @@ TEST_F(SimDeviceRules, MemfdKernelRefusesDevicesWithEnoent) {
   EXPECT_EQ(st.error().err, ENOENT);
 }
 
+TEST(DeviceCycle, TwoDevicesAreRefusedRatherThanOneSilentlyIgnored) {
+  auto r = SimMachineDir::run({"cycle", "--device", "0000:00:04.0", "--device", "0000:00:05.0"});
+  EXPECT_EQ(r.code, 64) << r.output;
+  EXPECT_NE(r.output.find("one device per run"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace lu::testing
