@@ -11,6 +11,7 @@
 #include "cli/exit_code.h"
 #include "sim/server.h"
 #include "state/store.h"
+#include "stages/report.h"
 
 namespace lu::cli {
 namespace {
@@ -197,6 +198,28 @@ int cmd_list(const Global& g) {
   std::printf("\nsimulated faults (--fault NAME, --backend sim):\n");
   for (auto& f : sim::fault_table()) std::printf("  %-22s breaks %-22s %s\n", f.name, f.breaks_check, f.effect);
   std::printf("\nprofiles: none, memfd, vfio-base, vfio-full, auto\n");
+  return kExitPass;
+}
+
+int cmd_report(const Global& g, const std::string& ktap, const std::string& junit) {
+  std::string path = ktap.empty() ? paths_for(g).ktap_file() : ktap;
+  auto text = read_text_file(path, 16u << 20);
+  if (!text) return report_error(text.error());
+  auto report = stages::parse_ktap(*text);
+  if (!report) {
+    Error e = report.error();
+    e.subject = path;
+    return report_error(e);
+  }
+  if (!junit.empty()) {
+    auto xml = stages::to_junit(*report);
+    if (junit == "-") {
+      std::fputs(xml.c_str(), stdout);
+    } else if (auto st = write_file_atomic(junit, {xml.begin(), xml.end()}); !st) {
+      return report_error(st.error());
+    }
+  }
+  if (g.json || junit.empty()) std::fputs(stages::to_json(*report).c_str(), stdout);
   return kExitPass;
 }
 

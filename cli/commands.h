@@ -21,6 +21,7 @@ int cmd_status(const Global& g);
 int cmd_cancel(const Global& g);
 int cmd_state_show(const Global& g, const std::string& file);
 int cmd_list(const Global& g);
+int cmd_report(const Global& g, const std::string& ktap, const std::string& junit);
 int cmd_cycle(Global g, const PreArgs& a, bool keep);
 int cmd_debug_flip_memfd_byte(const Global& g);
 int cmd_sim_start(const Global& g);

@@ -80,6 +80,13 @@ int main(int argc, char** argv) {
   auto* list = app.add_subcommand("list", "List scenarios, checks, profiles and simulated faults");
   add_json(list);
 
+  std::string report_ktap, report_junit;
+  auto* report = app.add_subcommand("report", "Turn the KTAP stream into JUnit XML or JSON (for CI servers and scripts)");
+  add_global(report, "kernel");
+  add_json(report);
+  report->add_option("--ktap", report_ktap, "the KTAP file (default: STATE_DIR/lu-test.ktap)");
+  report->add_option("--junit", report_junit, "write JUnit XML here (- for stdout); checks never reported count as MISS");
+
   bool keep = false;
   auto* cycle = app.add_subcommand("cycle", "pre, kexec and post in one command (sim backend by default)");
   add_global(cycle, "sim");
@@ -128,6 +135,7 @@ int main(int argc, char** argv) {
   if (*state_show) return cmd_state_show(g, state_file);
   if (*list) return cmd_list(g);
   if (*cycle) return cmd_cycle(g, pre, keep);
+  if (*report) return cmd_report(g, report_ktap, report_junit);
   if (*debug_flip) return cmd_debug_flip_memfd_byte(g);
   if (*sim_start) return cmd_sim_start(g);
   if (*sim_stop) return cmd_sim_stop(g);

@@ -36,6 +36,22 @@ TEST(SimCycle, ThreeSeparateCommandsGiveTheSameVerdictAndStatusShowsTheHolder) {
   for (auto* check : kAllChecks) EXPECT_TRUE(reports(post, "ok", check)) << check << "\n" << post.output;
 }
 
+TEST(SimCycle, ReportTurnsTheKtapStreamIntoJunitAndJson) {
+  SimMachineDir m;
+  ASSERT_EQ(m.sim({"stage", "pre"}).code, 0);
+  auto armed = m.sim({"report", "--junit", "-"});
+  EXPECT_EQ(armed.code, 0) << armed.output;
+  EXPECT_NE(armed.output.find("MISS"), std::string::npos) << "before the post stage every check is missing";
+  ASSERT_EQ(m.sim({"kexec"}).code, 0);
+  ASSERT_EQ(m.sim({"stage", "post"}).code, 0);
+  auto junit = m.sim({"report", "--junit", "-"});
+  EXPECT_EQ(junit.code, 0) << junit.output;
+  EXPECT_NE(junit.output.find("tests=\"8\" failures=\"0\" errors=\"0\""), std::string::npos) << junit.output;
+  EXPECT_NE(junit.output.find("name=\"memfd.content\""), std::string::npos) << junit.output;
+  auto json = m.sim({"report", "--json"});
+  EXPECT_NE(json.output.find("\"verdict\": \"PASS\""), std::string::npos) << json.output;
+}
+
 TEST(SimCycle, KexecTypedByTheUserWorksWhileTheHolderKeepsTheFds) {
   SimMachineDir m;
   ASSERT_EQ(m.sim({"stage", "pre"}).code, 0);
