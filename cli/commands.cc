@@ -45,7 +45,8 @@ Status print_file(const std::string& path) {
   return {};
 }
 
-int run_pre(const Global& g, const PreArgs& a) {
+// `next_steps`: tell the user what to type next; a cycle does it itself.
+int run_pre(const Global& g, const PreArgs& a, bool next_steps) {
   auto options = stage_options(a);
   if (!options) return report_error(options.error());
   auto machine = connect_machine(g, true);
@@ -57,12 +58,12 @@ int run_pre(const Global& g, const PreArgs& a) {
   auto result = stages::stage_pre(**machine, paths, request);
   if (!result) return report_error(result.error());
   for (auto& n : result->notes) std::fprintf(stderr, "lu-test: %s\n", n.c_str());
-  std::fprintf(stderr,
-               "lu-test: pre stage armed run %s iteration %u (profile %s, %zu sessions), holder pid %d\n"
-               "lu-test: next: `lu-test kexec%s` (or `kexec -e`); KTAP log %s\n",
+  std::fprintf(stderr, "lu-test: pre stage armed run %s iteration %u (profile %s, %zu sessions), holder pid %d\n",
                result->state.run_id.c_str(), result->state.iteration, result->state.profile.c_str(),
-               result->state.sessions.size(), result->holder_pid, g.backend == "sim" ? " --backend sim" : "",
-               result->state.ktap_path.c_str());
+               result->state.sessions.size(), result->holder_pid);
+  if (next_steps)
+    std::fprintf(stderr, "lu-test: next: `lu-test kexec%s` (or `kexec -e`); KTAP log %s\n",
+                 g.backend == "sim" ? " --backend sim" : "", result->state.ktap_path.c_str());
   return kExitPass;
 }
 
@@ -75,18 +76,21 @@ int run_post(const Global& g, const std::string& expect_nonce) {
   return exit_code_for(verdict->overall());
 }
 
-}  // namespace
-
-int cmd_stage_pre(const Global& g, const PreArgs& a) { return run_pre(g, a); }
-int cmd_stage_post(const Global& g, const std::string& expect_nonce) { return run_post(g, expect_nonce); }
-
-int cmd_kexec(const Global& g) {
+int run_kexec(const Global& g, bool next_steps) {
   auto paths = paths_for(g);
   if (auto st = stages::holder_kexec(paths.holder_socket()); !st) return report_error(st.error());
-  std::fprintf(stderr, "lu-test: kexec performed; run `lu-test stage post%s`\n",
-               g.backend == "sim" ? " --backend sim" : "");
+  if (next_steps)
+    std::fprintf(stderr, "lu-test: kexec performed; run `lu-test stage post%s`\n",
+                 g.backend == "sim" ? " --backend sim" : "");
   return kExitPass;
 }
+
+}  // namespace
+
+int cmd_stage_pre(const Global& g, const PreArgs& a) { return run_pre(g, a, true); }
+int cmd_stage_post(const Global& g, const std::string& expect_nonce) { return run_post(g, expect_nonce); }
+
+int cmd_kexec(const Global& g) { return run_kexec(g, true); }
 
 int cmd_status(const Global& g) {
   auto paths = paths_for(g);
@@ -273,9 +277,9 @@ int cmd_cycle(Global g, const PreArgs& a, bool keep) {
   };
   Global pre_g = g;
   pre_g.faults.clear();  // armed at start
-  int rc = run_pre(pre_g, a);
+  int rc = run_pre(pre_g, a, false);
   if (rc != kExitPass) return finish(rc);
-  rc = cmd_kexec(g);
+  rc = run_kexec(g, false);
   if (rc != kExitPass) return finish(rc);
   return finish(run_post(g, ""));
 }
