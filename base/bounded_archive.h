@@ -17,6 +17,7 @@ class BoundedInputArchive : public cereal::InputArchive<BoundedInputArchive, cer
       : InputArchive<BoundedInputArchive, cereal::AllowEmptyClassElision>(this), bytes_(bytes) {}
 
   void loadBinary(void* out, std::size_t size) {
+    if (size == 0) return;  // an empty container's data() may be null: memcpy must not see it
     if (size > remaining()) throw cereal::Exception("the data ends before the record does");
     std::memcpy(out, bytes_.data() + offset_, size);
     offset_ += size;
