@@ -21,6 +21,9 @@
 #   lu_boot.state=9p|tmp             where --state-dir lives: a writable 9p share with tag
 #                                    lu-state (default when present), or /run/lu-test (RAM only,
 #                                    so only LUO-preserved state survives the kexec)
+#   lu_boot.kexec=holder|user        holder (default): `lu-test kexec`, the holder performs it;
+#                                    user: a bare `kexec -e`, as typed by a user, while the
+#                                    holder only keeps the fds alive
 #   lu_boot.debug=1                  trace this script (set -x)
 #   lu_boot.poweroff=0               do not power off at the end (lab machines)
 #   lu_test.nonce=HEX                put there by lu-test's pre stage: this boot is the post
@@ -131,7 +134,14 @@ lu_pre() {
 }
 # shellcheck disable=SC2046
 lu_between() { "$LU_TEST" $(param between | tr ',' ' '); }
-lu_kexec() { "$LU_TEST" kexec --backend kernel; }
+lu_kexec() {
+    if [ "$(param kexec)" = user ]; then
+        say "kexec -e typed as a user; the holder only keeps the fds"
+        "$KEXEC" -e
+    else
+        "$LU_TEST" kexec --backend kernel
+    fi
+}
 lu_post() {
     # shellcheck disable=SC2046
     "$LU_TEST" stage post --backend kernel --state-dir "$STATE_DIR" $(param post_args | tr ',' ' ')
