@@ -62,8 +62,10 @@ int run_pre(const Global& g, const PreArgs& a, bool next_steps) {
                result->state.run_id.c_str(), result->state.iteration, result->state.profile.c_str(),
                result->state.sessions.size(), result->holder_pid);
   if (next_steps)
-    std::fprintf(stderr, "lu-test: next: `lu-test kexec%s` (or `kexec -e`); KTAP log %s\n",
-                 g.backend == "sim" ? " --backend sim" : "", result->state.ktap_path.c_str());
+    std::fprintf(stderr, "lu-test: next: %s; KTAP log %s\n",
+                 g.backend == "sim" ? "`lu-test kexec --backend sim` (or, as a user's `kexec -e`: `lu-test sim kexec-e`)"
+                                    : "`lu-test kexec` (or `kexec -e`)",
+                 result->state.ktap_path.c_str());
   return kExitPass;
 }
 
