@@ -86,7 +86,8 @@ class Server {
       ::close(ready_fd);
     }
     io_.run();
-    ::unlink(options_.socket_path.c_str());
+    // After a shutdown the path may already belong to a successor simulator: leave it alone.
+    if (!name_released_) ::unlink(options_.socket_path.c_str());
     return {};
   }
 
@@ -328,6 +329,10 @@ class Server {
     } else if (r.op == "kexec") {
       kexec(reply);
     } else if (r.op == "shutdown") {
+      // Give up the name before answering: once `sim stop` returns, a new simulator may start in
+      // the same run directory without ever reaching this dying one.
+      ::unlink(options_.socket_path.c_str());
+      name_released_ = true;
       io_.stop();
     } else {
       reply.err = ENOTTY;
@@ -419,6 +424,7 @@ class Server {
   std::map<std::uint64_t, std::string> device_inodes_;  // client ends of device sockets -> BDF
   Connection* luo_owner_ = nullptr;
   int holder_pid_ = -1;
+  bool name_released_ = false;
   asio::steady_timer idle_timer_;
 };
 
