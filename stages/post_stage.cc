@@ -1,5 +1,6 @@
 #include <time.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 
@@ -129,10 +130,13 @@ Result<Verdict> stage_post(Machine& machine, const Paths& paths, const PostReque
     rr.facts.push_back({"retrieved", std::to_string(got) + "/" + std::to_string(st.sessions.size())});
     ctx.report(std::move(rr));
 
-    StageOptions options;
+    // The plan written by the pre stage says which scenarios ran: exactly those check now.
+    auto planned = [&](const CheckInfo& c) {
+      return std::find(st.planned_checks.begin(), st.planned_checks.end(), c.name) != st.planned_checks.end();
+    };
     for (auto& s : all_scenarios()) {
-      if (!st.find_scenario(s->name()) && !s->wanted(options)) continue;
-      s->post(ctx);
+      auto checks = s->checks();
+      if (std::any_of(checks.begin(), checks.end(), planned)) s->post(ctx);
     }
 
     // FINISH: scenario sessions in retrieval order, lu-test's state session last, then close.

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "base/parse.h"
+
 namespace lu::state {
 
 // Bump when a record changes shape; the envelope refuses other versions.
@@ -41,6 +43,16 @@ struct ScenarioRecord {
   std::map<std::string, std::vector<std::uint8_t>> blobs;
   template <class A>
   void serialize(A& a) { a(name, facts, blobs); }
+
+  std::string fact(const std::string& key) const {
+    auto it = facts.find(key);
+    return it == facts.end() ? std::string() : it->second;
+  }
+  // A numeric fact; nullopt when absent or not a number (a damaged or crafted state).
+  template <class T = std::uint64_t>
+  std::optional<T> number(const std::string& key) const {
+    return parse_number<T>(fact(key));
+  }
 };
 
 struct RunState {

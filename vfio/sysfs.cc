@@ -1,5 +1,7 @@
 #include "vfio/sysfs.h"
 
+#include "base/parse.h"
+
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -94,10 +96,11 @@ Result<unsigned> PciSysfs::iommu_group(const Bdf& bdf) const {
     return fail(e);
   }
   std::string name = basename_of(*target);
-  if (!all_digits(name))
+  auto group = parse_number<unsigned>(name);
+  if (!group)
     return fail(ErrorKind::kCorruptState, "parse iommu_group link", bdf.str(),
                 "the iommu_group link does not end in a group number: " + *target);
-  return static_cast<unsigned>(std::stoul(name));
+  return *group;
 }
 
 Result<std::optional<std::string>> PciSysfs::driver(const Bdf& bdf) const {

@@ -150,17 +150,11 @@ class DeviceScenario final : public Scenario {
       for (auto& c : checks()) ctx.report(judge(c.name, profile, capability(c.name), false, why));
     };
     if (!rec) return report_all("the device scenario was not armed in the pre stage");
-    auto fact = [&](const std::string& k) {
-      auto it = rec->facts.find(k);
-      return it == rec->facts.end() ? std::string() : it->second;
-    };
+    auto fact = [&](const std::string& k) { return rec->fact(k); };
     const std::string bdf = fact("bdf");
-    auto number = [&](const std::string& k, std::uint64_t fallback) {
-      auto v = fact(k);
-      return v.empty() ? fallback : std::stoull(v);
-    };
-    const std::uint64_t job_copies = number("job_copies", kCopies);
-    const std::uint64_t job_size = number("job_copy_size", kCopySize);
+    const std::uint64_t job_copies = rec->number("job_copies").value_or(kCopies);
+    // Never trust a size from the state beyond the buffer this scenario maps.
+    const std::uint64_t job_size = std::min(rec->number("job_copy_size").value_or(kCopySize), kCopySize);
 
     // 1. Reopen behind LUO's back, before retrieving: must be EBUSY. When it opens (nothing
     //    preserved it), that device still tells what the kexec did to bus master and config.
@@ -218,7 +212,9 @@ class DeviceScenario final : public Scenario {
     }
     {
       auto snap = vfio::pci::snapshot(*dev);
-      const auto& before = rec->blobs.at("config");
+      static const std::vector<std::uint8_t> kNone;
+      auto found = rec->blobs.find("config");
+      const auto& before = found == rec->blobs.end() ? kNone : found->second;  // a damaged state: never "same"
       std::size_t differ = 0;
       std::string first;
       if (snap)
@@ -244,8 +240,8 @@ class DeviceScenario final : public Scenario {
     else if (auto s = setup_dma(ctx, *srec, *dev, map, driver); !s) dma_problem = s.error().message();
 
     // 5. Progress across the kexec, and still progressing now.
-    std::uint64_t before = std::stoull("0" + fact("progress_before"));
-    std::int64_t sampled = std::stoll("0" + fact("progress_sampled_ns"));
+    std::uint64_t before = rec->number("progress_before").value_or(0);
+    std::int64_t sampled = rec->number<std::int64_t>("progress_sampled_ns").value_or(0);
     {
       bool held = false;
       std::string detail = dma_problem;

@@ -107,6 +107,18 @@ TEST(StateCodec, RandomGarbageNeverCrashes) {
   }
 }
 
+TEST(ScenarioFacts, NumbersFromACraftedStateNeverThrow) {
+  ScenarioRecord r;
+  r.facts = {{"ok", "42"}, {"huge", "99999999999999999999999"}, {"text", "12abc"}, {"neg", "-1"}, {"empty", ""}};
+  EXPECT_EQ(r.number("ok"), 42u);
+  EXPECT_FALSE(r.number("huge")) << "overflow is refused, not thrown";
+  EXPECT_FALSE(r.number("text")) << "partial parses are refused";
+  EXPECT_FALSE(r.number("neg"));
+  EXPECT_EQ(r.number<std::int64_t>("neg"), -1);
+  EXPECT_FALSE(r.number("empty"));
+  EXPECT_FALSE(r.number("absent"));
+}
+
 TEST(StateFileStore, SavesAtomicallyWithMode0600AndLoadsBack) {
   char dir[] = "/tmp/lu-state-XXXXXX";
   ASSERT_TRUE(::mkdtemp(dir));
