@@ -46,11 +46,6 @@ constexpr std::uint64_t kMemfdToken = 1, kDeviceToken = 2;
 // Bytes that may legitimately differ after the kexec (see the file comment).
 bool masked(std::size_t offset) { return offset == vfio::pci::kStatus || offset == vfio::pci::kStatus + 1; }
 
-void fill_pattern(std::uint8_t* out, std::size_t size, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  for (std::size_t i = 0; i < size; ++i) out[i] = static_cast<std::uint8_t>(rng());
-}
-
 
 class DeviceScenario final : public Scenario {
  public:
@@ -76,7 +71,7 @@ class DeviceScenario final : public Scenario {
     auto memfd = LU_TRY(create_sized_memfd("lu-test-dma", kTotal));
     auto map = LU_TRY(Mapping::map_shared(memfd.get(), kTotal, 0, true, "DMA memfd"));
     LU_TRY_VOID(dev->dma_map({memfd.get(), 0, kTotal, map.data()}, kIova));
-    fill_pattern(map.data(), kCopySize, std::hash<std::string>{}(ctx.state().nonce));
+    fill_pattern({map.data(), kCopySize}, std::hash<std::string>{}(ctx.state().nonce));
     std::fill(map.data() + kCopySize, map.data() + 2 * kCopySize, 0);
     {
       auto driver = LU_TRY(vfio::DmaDriver::probe(*dev));

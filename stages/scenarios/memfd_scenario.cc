@@ -12,16 +12,6 @@ namespace {
 // Sizes chosen to cross page boundaries and to end mid-page.
 constexpr std::size_t kSizes[] = {1, 4096, 65536 + 17, 1u << 20};
 
-std::vector<std::uint8_t> pattern(std::size_t size, std::uint64_t seed) {
-  std::vector<std::uint8_t> out(size);
-  std::mt19937_64 rng(seed);
-  for (std::size_t i = 0; i < size; i += 8) {
-    std::uint64_t v = rng();
-    for (std::size_t j = 0; j < 8 && i + j < size; ++j) out[i + j] = static_cast<std::uint8_t>(v >> (8 * j));
-  }
-  return out;
-}
-
 class MemfdScenario final : public Scenario {
  public:
   std::string name() const override { return "memfd"; }
@@ -35,7 +25,8 @@ class MemfdScenario final : public Scenario {
     auto* session = LU_TRY(ctx.create_session(name(), "0"));
     std::uint64_t token = 1;
     for (std::size_t size : kSizes) {
-      auto bytes = pattern(size, std::hash<std::string>{}(ctx.state().nonce) + token);
+      std::vector<std::uint8_t> bytes(size);
+      fill_pattern(bytes, std::hash<std::string>{}(ctx.state().nonce) + token);
       auto memfd = LU_TRY(create_memfd("lu-test-memfd", bytes));
       LU_TRY_VOID(session->preserve_fd(memfd.get(), token));
       ctx.record_file(*session, {token, "memfd", "pattern-" + std::to_string(size), size, digest64(bytes)});
@@ -98,6 +89,14 @@ class MemfdScenario final : public Scenario {
 };
 
 }  // namespace
+
+void fill_pattern(std::span<std::uint8_t> out, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  for (std::size_t i = 0; i < out.size(); i += 8) {
+    std::uint64_t v = rng();
+    for (std::size_t j = 0; j < 8 && i + j < out.size(); ++j) out[i + j] = static_cast<std::uint8_t>(v >> (8 * j));
+  }
+}
 
 std::unique_ptr<Scenario> make_memfd_scenario() { return std::make_unique<MemfdScenario>(); }
 
