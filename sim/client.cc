@@ -19,10 +19,6 @@ namespace {
 
 using rpc::Request;
 
-Result<rpc::Answer> ask(int sock, Request request, const std::vector<int>& fds = {}) {
-  return rpc::call(sock, request, fds);
-}
-
 // A session is a socket to the simulator; its requests travel on the session fd itself, the
 // way ioctls are issued on a real session fd, and closing every copy of it is what unpreserves.
 class SimSession final : public luo::Session {
@@ -56,7 +52,7 @@ class SimSession final : public luo::Session {
   Result<rpc::Answer> op(luo::Op kind, unsigned long request, Request r, const std::vector<int>& fds,
                          std::optional<std::uint64_t> token) {
     std::string subject = "session " + name_ + (token ? " token " + std::to_string(*token) : "");
-    auto a = ask(fd_.get(), std::move(r), fds);
+    auto a = rpc::call(fd_.get(), std::move(r), fds);
     if (!a) return fail(a.error());
     if (a->reply.err) return fail(luo::diagnose(kind, a->reply.err, luo::uapi::request_name(request), subject));
     return a;
@@ -80,7 +76,7 @@ class SimDevice final : public luo::Device {
   Result<std::unique_ptr<luo::Session>> open(const std::string& name, const char* op, luo::Op kind,
                                              unsigned long request) {
     LU_TRY_VOID(luo::validate_session_name(name));
-    auto a = LU_TRY(ask(conn_.get(), {op, {name}, {}, {}}));
+    auto a = LU_TRY(rpc::call(conn_.get(), {op, {name}, {}, {}}));
     if (a.reply.err) return fail(luo::diagnose(kind, a.reply.err, luo::uapi::request_name(request), "session " + name));
     if (a.fds.empty()) return fail(ErrorKind::kInternal, op, name, "the simulator sent no fd");
     return std::unique_ptr<luo::Session>(std::make_unique<SimSession>(std::move(a.fds[0]).into<SessionTag>(), name));
@@ -93,7 +89,7 @@ class SimOpener final : public luo::Opener {
   explicit SimOpener(std::string path) : path_(std::move(path)) {}
   Result<std::unique_ptr<luo::Device>> open() override {
     auto conn = LU_TRY(connect_seqpacket(path_));
-    auto a = LU_TRY(ask(conn.get(), {"luo_open", {}, {}, {}}));
+    auto a = LU_TRY(rpc::call(conn.get(), {"luo_open", {}, {}, {}}));
     if (a.reply.err) return fail(luo::diagnose(luo::Op::kOpen, a.reply.err, "open", "/dev/liveupdate (simulated)"));
     return std::unique_ptr<luo::Device>(std::make_unique<SimDevice>(std::move(conn)));
   }
@@ -113,11 +109,11 @@ class SimKexec final : public Kexec {
   }
   Status unload() override { return simple({"kexec_unload", {}, {}, {}}); }
   Result<bool> loaded() override {
-    auto a = LU_TRY(ask(conn_, {"kexec_loaded", {}, {}, {}}));
+    auto a = LU_TRY(rpc::call(conn_, {"kexec_loaded", {}, {}, {}}));
     return !a.reply.nums.empty() && a.reply.nums[0] == 1;
   }
   Status execute() override {
-    auto a = ask(conn_, {"kexec", {}, {}, {}});
+    auto a = rpc::call(conn_, {"kexec", {}, {}, {}});
     // The simulator drops every connection at the kexec, ours included: that is success.
     if (!a) return a.error().kind == ErrorKind::kNotFound ? Status{} : fail(a.error());
     if (a->reply.err == EINVAL)
@@ -131,7 +127,7 @@ class SimKexec final : public Kexec {
 
  private:
   Status simple(Request r) {
-    auto a = LU_TRY(ask(conn_, std::move(r)));
+    auto a = LU_TRY(rpc::call(conn_, std::move(r)));
     if (a.reply.err) return fail(ErrorKind::kSystem, r.op, "simulated machine", a.reply.detail, a.reply.err);
     return {};
   }
@@ -145,17 +141,17 @@ class SimMachine final : public Machine {
   luo::Opener& luo() override { return opener_; }
   Kexec& kexec() override { return kexec_; }
   Result<BootFacts> boot_facts() override {
-    auto a = LU_TRY(ask(raw_, {"boot_facts", {}, {}, {}}));
+    auto a = LU_TRY(rpc::call(raw_, {"boot_facts", {}, {}, {}}));
     if (a.reply.strs.size() < 3) return fail(ErrorKind::kInternal, "boot_facts", "simulator", "short reply");
     return BootFacts{a.reply.strs[0], a.reply.strs[1], a.reply.strs[2]};
   }
   Status announce_holder() override {
-    auto a = LU_TRY(ask(raw_, {"register_holder", {}, {}, {}}));
+    auto a = LU_TRY(rpc::call(raw_, {"register_holder", {}, {}, {}}));
     return {};
   }
   Result<std::unique_ptr<vfio::Device>> open_vfio_device(const std::string& text) override {
     auto bdf = LU_TRY(vfio::Bdf::parse(text));
-    auto a = LU_TRY(ask(raw_, {"vfio_open", {bdf.str()}, {}, {}}));
+    auto a = LU_TRY(rpc::call(raw_, {"vfio_open", {bdf.str()}, {}, {}}));
     if (a.reply.err == EBUSY)
       return fail(ErrorKind::kBusy, "open VFIO device", bdf.str(),
                   "LUO holds this device after the kexec: retrieve it through its session first", EBUSY);
@@ -184,7 +180,7 @@ Result<rpc::Answer> control(const std::string& run_dir, Request r) {
   if (!conn)
     return fail(ErrorKind::kNotFound, r.op, socket_path(run_dir),
                 "no simulated machine runs there: start one with `lu-test sim start`");
-  return ask(conn->get(), std::move(r));
+  return rpc::call(conn->get(), std::move(r));
 }
 
 }  // namespace
