@@ -16,9 +16,11 @@ std::string default_sim_dir() {
 }
 }  // namespace
 
+bool is_sim(const Global& g) { return g.backend == Backend::kSim; }
+
 stages::Paths paths_for(const Global& g) {
   stages::Paths p;
-  if (g.backend == "sim") {
+  if (is_sim(g)) {
     p.run_dir = g.run_dir.empty() ? default_sim_dir() : g.run_dir;
     // The simulated machine's "disk": survives its kexec and its firmware reboots.
     p.state_dir = g.state_dir.empty() ? p.run_dir + "/disk" : g.state_dir;
@@ -47,16 +49,14 @@ Result<sim::SimOptions> sim_options(const Global& g, bool autostart) {
 }
 
 Result<std::unique_ptr<Machine>> connect_machine(const Global& g, bool autostart) {
-  if (g.backend == "kernel") return make_kernel_machine();
-  if (g.backend != "sim")
-    return fail(ErrorKind::kInvalidInput, "--backend", g.backend, "choose kernel or sim");
+  if (!is_sim(g)) return make_kernel_machine();
   auto o = LU_TRY(sim_options(g, autostart));
   return sim::connect(o);
 }
 
 Status apply_faults(const Global& g) {
   if (g.faults.empty()) return {};
-  if (g.backend != "sim")
+  if (!is_sim(g))
     return fail(ErrorKind::kInvalidInput, "--fault", g.faults[0], "faults exist only on the simulated machine (--backend sim)");
   auto o = LU_TRY(sim_options(g, false));
   for (auto f : o.faults) LU_TRY_VOID(sim::add_fault(o.run_dir, f));

@@ -13,7 +13,7 @@
 namespace lu::cli {
 
 struct Global {
-  std::string backend = "kernel";
+  Backend backend = Backend::kKernel;  // --backend; each command has its own default
   std::string run_dir;    // default depends on the backend
   std::string state_dir;  // default depends on the backend
   bool json = false;
@@ -24,7 +24,9 @@ struct Global {
 
 stages::Paths paths_for(const Global& g);
 Result<sim::SimOptions> sim_options(const Global& g, bool autostart);
+// autostart: start the simulator when none runs yet (sim backend only).
 Result<std::unique_ptr<Machine>> connect_machine(const Global& g, bool autostart);
+bool is_sim(const Global& g);
 // Arms the simulator's faults named in g.faults (validated against the fault table).
 Status apply_faults(const Global& g);
 

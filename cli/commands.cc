@@ -52,8 +52,7 @@ int run_pre(const Global& g, const PreArgs& a, bool next_steps) {
   auto machine = connect_machine(g, true);
   if (!machine) return report_error(machine.error());
   if (auto st = apply_faults(g); !st) return report_error(st.error());
-  stages::PreRequest request{*options, a.kernel, a.initrd, a.append,
-                             [g]() { return connect_machine(g, false); }};
+  stages::PreRequest request{*options, a.kernel, a.initrd, a.append};
   auto paths = paths_for(g);
   auto result = stages::stage_pre(**machine, paths, request);
   if (!result) return report_error(result.error());
@@ -63,14 +62,14 @@ int run_pre(const Global& g, const PreArgs& a, bool next_steps) {
                result->state.sessions.size(), result->holder_pid);
   if (next_steps)
     std::fprintf(stderr, "lu-test: next: %s; KTAP log %s\n",
-                 g.backend == "sim" ? "`lu-test kexec --backend sim` (or, as a user's `kexec -e`: `lu-test sim kexec-e`)"
+                 is_sim(g) ? "`lu-test kexec --backend sim` (or, as a user's `kexec -e`: `lu-test sim kexec-e`)"
                                     : "`lu-test kexec` (or `kexec -e`)",
                  result->state.ktap_path.c_str());
   return kExitPass;
 }
 
 int run_post(const Global& g, const std::string& expect_nonce) {
-  auto machine = connect_machine(g, g.backend == "sim");
+  auto machine = connect_machine(g, is_sim(g));
   if (!machine) return report_error(machine.error());
   auto verdict = stages::stage_post(**machine, paths_for(g), {expect_nonce});
   if (!verdict) return report_error(verdict.error());
@@ -83,7 +82,7 @@ int run_kexec(const Global& g, bool next_steps) {
   if (auto st = stages::holder_kexec(paths.holder_socket()); !st) return report_error(st.error());
   if (next_steps)
     std::fprintf(stderr, "lu-test: kexec performed; run `lu-test stage post%s`\n",
-                 g.backend == "sim" ? " --backend sim" : "");
+                 is_sim(g) ? " --backend sim" : "");
   return kExitPass;
 }
 
@@ -232,47 +231,54 @@ int cmd_report(const Global& g, const std::string& ktap, const std::string& juni
 }
 
 int cmd_probe(const Global& g) {
-  auto machine = connect_machine(g, g.backend == "sim");
+  auto machine = connect_machine(g, is_sim(g));
   if (!machine) return report_error(machine.error());
   auto facts = (*machine)->boot_facts();
   if (!facts) return report_error(facts.error());
-  auto dev = (*machine)->luo().open();
-  std::string luo = dev ? "available" : dev.error().message();
+  auto caps = (*machine)->capabilities();
+  if (!caps) return report_error(caps.error());
   auto loaded = (*machine)->kexec().loaded();
-  std::string profile = dev ? "memfd" : "none";
-  bool vfio_cdev = g.backend == "kernel" && path_exists("/dev/vfio/devices");
-  bool iommufd = g.backend == "kernel" && path_exists("/dev/iommu");
+  auto profile = stages::strongest_profile(*caps);
+  std::string auto_profile = profile ? stages::profile_name(*profile) : "SKIP";
+  std::string why = profile ? stages::profile_reason(*caps) : caps->luo_problem;
+  auto yes = [](bool b) { return b ? "yes" : "no"; };
   if (g.json) {
-    print_json({{"backend", g.backend}, {"kernel_release", facts->kernel_release}, {"boot_id", facts->boot_id},
-                {"cmdline", facts->cmdline}, {"liveupdate", dev ? "available" : luo},
-                {"kexec_loaded", loaded ? *loaded : false}, {"vfio_cdev", vfio_cdev}, {"iommufd", iommufd},
-                {"auto_profile", profile}});
-  } else {
-    std::printf("backend        %s\nkernel         %s\nboot id        %s\ncmdline        %s\n/dev/liveupdate %s\n"
-                "kexec loaded   %s\nvfio cdev      %s\niommufd        %s\nauto profile   %s\n",
-                g.backend.c_str(), facts->kernel_release.c_str(), facts->boot_id.c_str(), facts->cmdline.c_str(),
-                luo.c_str(), loaded ? (*loaded ? "yes" : "no") : "unknown", vfio_cdev ? "yes" : "no",
-                iommufd ? "yes" : "no", profile.c_str());
+    print_json({{"schema", "lu-test.probe/1"}, {"backend", backend_name(g.backend)},
+                {"kernel_release", facts->kernel_release}, {"boot_id", facts->boot_id}, {"cmdline", facts->cmdline},
+                {"liveupdate", caps->luo() ? "available" : caps->luo_problem},
+                {"kexec_loaded", loaded ? *loaded : false}, {"memfd_preservation", caps->memfd},
+                {"device_fd_preservation", caps->device_fd}, {"device_state_preservation", caps->device_state},
+                {"dma_preservation", caps->dma}, {"vfio_cdev", caps->vfio_cdev}, {"iommufd", caps->iommufd},
+                {"facts_from", caps->source}, {"auto_profile", auto_profile}, {"auto_reason", why}});
+    return kExitPass;
   }
+  std::printf("backend          %s\nkernel           %s\nboot id          %s\ncmdline          %s\n"
+              "/dev/liveupdate  %s\nkexec loaded     %s\nmemfd preserve   %s\ndevice fd        %s\n"
+              "bus master/cfg   %s\nDMA across kexec %s\nvfio cdev        %s\niommufd          %s\n"
+              "facts from       %s\nauto profile     %s (%s)\n",
+              backend_name(g.backend), facts->kernel_release.c_str(), facts->boot_id.c_str(), facts->cmdline.c_str(),
+              caps->luo() ? "available" : caps->luo_problem.c_str(), loaded ? yes(*loaded) : "unknown",
+              yes(caps->memfd), yes(caps->device_fd), yes(caps->device_state), yes(caps->dma), yes(caps->vfio_cdev),
+              yes(caps->iommufd), caps->source.c_str(), auto_profile.c_str(), why.c_str());
   return kExitPass;
 }
 
 int cmd_cycle(Global g, const PreArgs& a, bool keep) {
   std::string temp;
-  if (g.backend == "sim" && g.run_dir.empty()) {
+  if (is_sim(g) && g.run_dir.empty()) {
     // A private machine per cycle: nothing shared with other runs, removed afterwards.
     char tmpl[] = "/tmp/lu-test-cycle-XXXXXX";
     if (!::mkdtemp(tmpl)) return report_error(make_error(ErrorKind::kSystem, "mkdtemp", tmpl, "check /tmp", errno));
     temp = g.run_dir = tmpl;
   }
-  if (g.backend == "sim") {
+  if (is_sim(g)) {
     if (a.profile != "auto" && g.sim_kernel_profile == "vfio-full") g.sim_kernel_profile = a.profile;
     auto o = sim_options(g, false);
     if (!o) return report_error(o.error());
     if (auto st = sim::start(*o); !st && st.error().kind != ErrorKind::kBusy) return report_error(st.error());
   }
   auto finish = [&](int rc) {
-    if (g.backend == "sim" && !temp.empty()) {
+    if (is_sim(g) && !temp.empty()) {
       (void)sim::stop(g.run_dir);
       std::error_code ignored;  // a leftover temp dir is not worth failing the verdict for
       if (!keep) std::filesystem::remove_all(temp, ignored);

@@ -17,9 +17,9 @@ int main(int argc, char** argv) {
       "75 kexec refused, 76 stage mismatch."};
   app.require_subcommand(1);
   Global g;
-  g.backend.clear();  // filled in after parsing: each command has its own default
+  std::string backend_arg;  // resolved after parsing: each command has its own default
   auto add_global = [&](CLI::App* cmd, const std::string& default_backend) {
-    cmd->add_option("--backend", g.backend,
+    cmd->add_option("--backend", backend_arg,
                     "kernel: this machine's kernel; sim: the simulated machine (default: " + default_backend + ")")
         ->check(CLI::IsMember({"kernel", "sim"}));
     cmd->add_option("--run-dir", g.run_dir, "sockets and logs (kernel: /run/lu-test; sim: $XDG_RUNTIME_DIR/lu-test-sim)");
@@ -125,7 +125,8 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : kExitUsage;
   }
-  if (g.backend.empty()) g.backend = (*cycle || *sim) ? "sim" : "kernel";
+  if (backend_arg.empty()) backend_arg = (*cycle || *sim) ? "sim" : "kernel";
+  g.backend = *lu::parse_backend(backend_arg);  // CLI11 allowed only the two names
   if (*probe) return cmd_probe(g);
   if (*stage_pre) return cmd_stage_pre(g, pre);
   if (*stage_post) return cmd_stage_post(g, expect_nonce);

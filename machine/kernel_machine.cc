@@ -10,6 +10,7 @@
 
 #include "base/files.h"
 #include "base/process.h"
+#include "machine/kernel_capabilities.h"
 #include "machine/machine.h"
 #include "vfio/kernel_device.h"
 
@@ -75,7 +76,31 @@ class KernelMachine final : public Machine {
   explicit KernelMachine(const KernelMachineOptions& options)
       : options_(options), luo_(luo::make_kernel_opener(system_ioctl(), options.liveupdate_path)), kexec_(options) {}
 
-  std::string backend() const override { return "kernel"; }
+  Backend backend() const override { return Backend::kKernel; }
+  Result<std::unique_ptr<Machine>> reconnect() const override {
+    return std::unique_ptr<Machine>(std::make_unique<KernelMachine>(options_));
+  }
+  KexecImage default_image(const BootFacts& facts) const override {
+    KexecImage image;
+    image.kernel = options_.boot_root + "/vmlinuz-" + facts.kernel_release;
+    if (path_exists(options_.boot_root + "/initrd.img-" + facts.kernel_release))
+      image.initrd = options_.boot_root + "/initrd.img-" + facts.kernel_release;
+    return image;
+  }
+
+  Result<Capabilities> capabilities() override {
+    auto facts = LU_TRY(boot_facts());
+    std::string luo_problem;
+    if (auto dev = luo_->open(); !dev) {
+      if (dev.error().kind != ErrorKind::kUnavailable) return fail(dev.error());
+      luo_problem = dev.error().message();
+    }
+    auto c = capabilities_from_config(read_kernel_config(options_.proc_root, options_.boot_root, facts.kernel_release),
+                                      std::move(luo_problem));
+    c.vfio_cdev = path_exists(options_.dev_root + "/vfio/devices");
+    c.iommufd = path_exists(options_.dev_root + "/iommu");
+    return c;
+  }
   luo::Opener& luo() override { return *luo_; }
   Kexec& kexec() override { return kexec_; }
 

@@ -3,13 +3,35 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "base/result.h"
 #include "luo/luo.h"
 #include "vfio/device.h"
 
 namespace lu {
+
+// Which machine lu-test talks to. Parsed once from --backend; everything that differs between
+// the two lives behind Machine.
+enum class Backend { kKernel, kSim };
+const char* backend_name(Backend b);
+std::optional<Backend> parse_backend(std::string_view name);
+
+// What the running kernel can preserve across a live update, as far as a probe can tell before
+// the kexec. `source` says where the facts came from (kernel config, simulated kernel profile).
+struct Capabilities {
+  std::string luo_problem;         // empty: /dev/liveupdate opens
+  bool memfd = false;              // LUO memfd file handler (mainline 6.19+)
+  bool device_fd = false;          // VFIO cdev file handler (VFIO live-update series)
+  bool device_state = false;       // bus master and config space kept (PCI live-update series)
+  bool dma = false;                // IOMMU translations kept: DMA runs on (IOMMUFD series)
+  bool vfio_cdev = false;          // VFIO devices open as cdevs (/dev/vfio/devices)
+  bool iommufd = false;            // /dev/iommu
+  std::string source;
+  bool luo() const { return luo_problem.empty(); }
+};
 
 struct BootFacts {
   std::string cmdline;         // /proc/cmdline
@@ -39,10 +61,19 @@ class Kexec {
 class Machine {
  public:
   virtual ~Machine() = default;
-  virtual std::string backend() const = 0;  // "kernel" | "sim"
+  virtual Backend backend() const = 0;
   virtual luo::Opener& luo() = 0;
   virtual Result<BootFacts> boot_facts() = 0;
+  virtual Result<Capabilities> capabilities() = 0;
   virtual Kexec& kexec() = 0;
+  // A second, independent connection to the same machine: what the holder uses after its fork.
+  virtual Result<std::unique_ptr<Machine>> reconnect() const = 0;
+  // The kernel (and initrd) a kexec boots when the user names none: the running one's on a real
+  // machine, the simulated machine's own kernel on the simulator (empty strings).
+  virtual KexecImage default_image(const BootFacts& facts) const = 0;
+  // An fd that becomes readable (hang-up) when the machine goes away under its clients, or -1.
+  // The holder watches it: a holder whose machine is gone must not pretend to hold anything.
+  virtual int liveness_fd() const { return -1; }
   // The simulated machine learns which process holds the fds (its holder-killed fault needs it).
   virtual Status announce_holder() { return {}; }
   // A VFIO device by BDF (kernel: cdev + iommufd through sysfs; sim: the simulated machine's
@@ -56,6 +87,8 @@ class Machine {
 struct KernelMachineOptions {
   std::string liveupdate_path = "/dev/liveupdate";
   std::string proc_root = "/proc";
+  std::string boot_root = "/boot";
+  std::string dev_root = "/dev";
   std::string kexec_binary = "kexec";
 };
 

@@ -136,8 +136,36 @@ class SimKexec final : public Kexec {
 
 class SimMachine final : public Machine {
  public:
-  SimMachine(SocketFd conn, std::string path) : conn_(std::move(conn)), raw_(conn_.get()), opener_(path), kexec_(raw_) {}
-  std::string backend() const override { return "sim"; }
+  SimMachine(SocketFd conn, std::string path)
+      : conn_(std::move(conn)), raw_(conn_.get()), path_(path), opener_(path), kexec_(raw_) {}
+  Backend backend() const override { return Backend::kSim; }
+  Result<std::unique_ptr<Machine>> reconnect() const override {
+    auto conn = connect_seqpacket(path_);
+    if (!conn)
+      return fail(ErrorKind::kUnavailable, "connect", path_,
+                  "the simulated machine is gone (it was stopped, or it crashed; see sim.log next to it)");
+    return std::unique_ptr<Machine>(std::make_unique<SimMachine>(std::move(*conn), path_));
+  }
+  KexecImage default_image(const BootFacts&) const override { return {}; }  // the simulator boots itself
+  int liveness_fd() const override { return raw_; }
+  // The simulated kernel says what it is; its profile is exactly what it preserves.
+  Result<Capabilities> capabilities() override {
+    auto a = LU_TRY(rpc::call(raw_, {"boot_facts", {}, {}, {}}));
+    if (a.reply.strs.size() < 4) return fail(ErrorKind::kInternal, "boot_facts", "simulator", "short reply");
+    auto profile = parse_kernel_profile(a.reply.strs[3]);
+    if (!profile) return fail(ErrorKind::kInternal, "boot_facts", "simulator", "unknown kernel profile " + a.reply.strs[3]);
+    Capabilities c;
+    c.source = std::string("simulated kernel profile ") + kernel_profile_name(*profile);
+    c.vfio_cdev = c.iommufd = true;  // every simulated device opens as a cdev bound to an IOMMU context
+    if (*profile == KernelProfile::kNone) {
+      c.luo_problem = "the simulated kernel has no LUO (--sim-kernel-profile none)";
+      return c;
+    }
+    c.memfd = true;
+    c.device_fd = *profile == KernelProfile::kVfioBase || *profile == KernelProfile::kVfioFull;
+    c.device_state = c.dma = *profile == KernelProfile::kVfioFull;
+    return c;
+  }
   luo::Opener& luo() override { return opener_; }
   Kexec& kexec() override { return kexec_; }
   Result<BootFacts> boot_facts() override {
@@ -171,6 +199,7 @@ class SimMachine final : public Machine {
  private:
   SocketFd conn_;
   int raw_;
+  std::string path_;
   SimOpener opener_;
   SimKexec kexec_;
 };

@@ -29,7 +29,6 @@ struct PreRequest {
   std::string kernel;         // empty: the machine's own (sim) or /boot/vmlinuz-$(uname -r)
   std::string initrd;
   std::string append;         // empty: reuse the current command line
-  std::function<Result<std::unique_ptr<Machine>>()> connect_machine;  // for the holder
 };
 
 struct PreResult {

@@ -134,13 +134,12 @@ class Holder {
   ::signal(SIGPIPE, SIG_IGN);
   ::signal(SIGHUP, SIG_IGN);
   auto listener = listen_seqpacket(spec.socket_path);
-  auto machine = spec.connect_machine();
+  auto machine = spec.machine->reconnect();
   char status = listener && machine ? 1 : 0;
   if (!listener) std::fprintf(stderr, "holder: %s\n", listener.error().message().c_str());
   if (!machine) std::fprintf(stderr, "holder: %s\n", machine.error().message().c_str());
-  if (status && (*machine)->backend() == "sim") {
+  if (status)
     if (auto st = (*machine)->announce_holder(); !st) std::fprintf(stderr, "holder: %s\n", st.error().message().c_str());
-  }
   (void)!::write(ready_fd, &status, 1);
   ::close(ready_fd);
   if (!status) ::_exit(1);

@@ -23,8 +23,8 @@ struct HolderSpec {
   std::string log_path;
   std::string run_id, nonce, backend;
   std::uint32_t iteration = 0;
-  // Called in the holder process after the fork: a fresh connection to the machine.
-  std::function<Result<std::unique_ptr<Machine>>()> connect_machine;
+  // The holder reconnects to this machine after its fork (Machine::reconnect).
+  const Machine* machine = nullptr;
 };
 
 // Forks the holder (double fork, setsid), hands it `held`, waits until it listens.

@@ -3,29 +3,27 @@
 namespace lu::stages {
 namespace {
 
-struct ProfileRow {
-  Profile profile;
-  const char* name;
-  Claim sessions, device_fd, bus_master, config_space, dma;
-  const char* unsupported_reason;
+constexpr ProfileInfo kProfiles[] = {
+    {Profile::kNone, "none", "any kernel: a plain kexec, the negative control", Claim::kBroken, Claim::kBroken,
+     Claim::kBroken, Claim::kBroken, Claim::kBroken},
+    {Profile::kMemfd, "memfd", "mainline 6.19+: LUO sessions and memfds", Claim::kPreserved, Claim::kUnsupported,
+     Claim::kUnsupported, Claim::kUnsupported, Claim::kUnsupported},
+    {Profile::kVfioBase, "vfio-base", "VFIO live-update base series: the device fd survives, the device is reset",
+     Claim::kPreserved, Claim::kPreserved, Claim::kBroken, Claim::kBroken, Claim::kBroken},
+    {Profile::kVfioPci, "vfio-pci", "plus the PCI live-update series: bus master and config space kept, DMA stops",
+     Claim::kPreserved, Claim::kPreserved, Claim::kPreserved, Claim::kPreserved, Claim::kBroken},
+    {Profile::kVfioFull, "vfio-full", "plus the IOMMUFD series: translations kept, DMA runs through the kexec",
+     Claim::kPreserved, Claim::kPreserved, Claim::kPreserved, Claim::kPreserved, Claim::kPreserved},
 };
 
-constexpr ProfileRow kProfiles[] = {
-    {Profile::kNone, "none", Claim::kBroken, Claim::kBroken, Claim::kBroken, Claim::kBroken, Claim::kBroken,
-     "a plain kexec preserves nothing"},
-    {Profile::kMemfd, "memfd", Claim::kPreserved, Claim::kUnsupported, Claim::kUnsupported, Claim::kUnsupported,
-     Claim::kUnsupported, "the kernel preserves memfds only: it has no LUO file handler for VFIO devices"},
-    {Profile::kVfioBase, "vfio-base", Claim::kPreserved, Claim::kPreserved, Claim::kBroken, Claim::kBroken,
-     Claim::kBroken, ""},
-    {Profile::kVfioFull, "vfio-full", Claim::kPreserved, Claim::kPreserved, Claim::kPreserved, Claim::kPreserved,
-     Claim::kPreserved, ""},
-};
-
-const ProfileRow& row(Profile p) {
+const ProfileInfo& row(Profile p) {
   for (auto& r : kProfiles)
     if (r.profile == p) return r;
   return kProfiles[1];  // auto is resolved before judging; memfd is the mainline default
 }
+
+constexpr const char* kUnsupportedReason =
+    "the kernel preserves memfds only: it has no LUO file handler for VFIO devices";
 
 }  // namespace
 
@@ -49,6 +47,42 @@ std::optional<Profile> parse_profile(const std::string& name) {
 
 const char* profile_name(Profile p) { return p == Profile::kAuto ? "auto" : row(p).name; }
 
+std::span<const ProfileInfo> profile_table() { return kProfiles; }
+
+const char* capability_name(Capability c) {
+  switch (c) {
+    case Capability::kSessions: return "sessions and memfds";
+    case Capability::kDeviceFd: return "device fd";
+    case Capability::kBusMaster: return "bus master";
+    case Capability::kConfigSpace: return "config space";
+    case Capability::kDmaContinuity: return "DMA continuity";
+  }
+  return "?";
+}
+
+const char* claim_name(Claim c) {
+  switch (c) {
+    case Claim::kPreserved: return "preserved";
+    case Claim::kBroken: return "breaks (XFAIL)";
+    case Claim::kUnsupported: return "SKIP";
+  }
+  return "?";
+}
+
+std::optional<Profile> strongest_profile(const Capabilities& caps) {
+  if (!caps.luo()) return std::nullopt;
+  if (caps.device_fd && caps.device_state && caps.dma) return Profile::kVfioFull;
+  if (caps.device_fd && caps.device_state) return Profile::kVfioPci;
+  if (caps.device_fd) return Profile::kVfioBase;
+  return Profile::kMemfd;
+}
+
+std::string profile_reason(const Capabilities& caps) {
+  auto p = strongest_profile(caps);
+  if (!p) return "no LUO: " + caps.luo_problem;
+  return std::string(row(*p).kernel) + " (from " + caps.source + ")";
+}
+
 Claim claim(Profile profile, Capability capability) {
   const auto& r = row(profile);
   switch (capability) {
@@ -67,7 +101,7 @@ CheckResult judge(std::string name, Profile profile, Capability capability, bool
   switch (claim(profile, capability)) {
     case Claim::kUnsupported:
       r.outcome = Outcome::kSkip;
-      r.diagnosis = std::string("profile ") + p + ": " + row(profile).unsupported_reason;
+      r.diagnosis = std::string("profile ") + p + ": " + kUnsupportedReason;
       break;
     case Claim::kPreserved:
       r.outcome = held ? Outcome::kPass : Outcome::kFail;

@@ -3,8 +3,11 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
+
+#include "machine/machine.h"
 
 namespace lu::stages {
 
@@ -18,7 +21,7 @@ struct CheckResult {
   std::vector<std::pair<std::string, std::string>> facts;  // numbers and ids, printed as diagnostics
 };
 
-enum class Profile { kNone, kMemfd, kVfioBase, kVfioFull, kAuto };
+enum class Profile { kNone, kMemfd, kVfioBase, kVfioPci, kVfioFull, kAuto };
 std::optional<Profile> parse_profile(const std::string& name);
 const char* profile_name(Profile p);
 
@@ -26,6 +29,23 @@ const char* profile_name(Profile p);
 enum class Capability { kSessions, kDeviceFd, kBusMaster, kConfigSpace, kDmaContinuity };
 enum class Claim { kPreserved, kBroken, kUnsupported };
 Claim claim(Profile profile, Capability capability);
+const char* capability_name(Capability c);
+const char* claim_name(Claim c);
+
+// The profile table, for `lu-test list --profiles` and the docs.
+struct ProfileInfo {
+  Profile profile;
+  const char* name;
+  const char* kernel;  // which kernels claim this
+  Claim sessions, device_fd, bus_master, config_space, dma;
+};
+std::span<const ProfileInfo> profile_table();
+
+// `--profile auto`: the strongest profile the probe can justify, or nullopt when the kernel has
+// no LUO at all (the run is then SKIP, never a PASS made of expected failures).
+std::optional<Profile> strongest_profile(const Capabilities& caps);
+// One sentence: why strongest_profile chose what it chose.
+std::string profile_reason(const Capabilities& caps);
 
 // A continuity observation judged against the profile: PASS, FAIL or XFAIL (or SKIP when the
 // profile says the kernel has no such capability at all).

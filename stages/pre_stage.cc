@@ -44,12 +44,9 @@ std::optional<std::string> take_missed_iteration(const Paths& paths) {
 }
 
 Status arm_kexec(Machine& machine, const PreRequest& request, const BootFacts& facts, state::RunState& state) {
-  KexecImage image;
-  image.kernel = request.kernel.empty() && machine.backend() == "kernel" ? "/boot/vmlinuz-" + facts.kernel_release
-                                                                         : request.kernel;
-  image.initrd = request.initrd;
-  if (image.initrd.empty() && machine.backend() == "kernel" && path_exists("/boot/initrd.img-" + facts.kernel_release))
-    image.initrd = "/boot/initrd.img-" + facts.kernel_release;
+  KexecImage image = machine.default_image(facts);
+  if (!request.kernel.empty()) image = {request.kernel, request.initrd, ""};
+  if (!request.initrd.empty()) image.initrd = request.initrd;
   image.cmdline = cmdline_with_nonce(request.append.empty() ? facts.cmdline : request.append, state.nonce, state.iteration);
   LU_TRY_VOID(machine.kexec().load(image));
   state.armed_cmdline = image.cmdline;
@@ -78,6 +75,9 @@ Result<PreResult> stage_pre(Machine& machine, const Paths& paths, const PreReque
   if (holder_status(paths.holder_socket()))
     return fail(ErrorKind::kStageMismatch, "stage pre", paths.holder_socket(),
                 "a run is already armed and its holder is alive: `lu-test kexec` to go on, `lu-test cancel` to drop it");
+
+  // Before /dev/liveupdate is opened: the probe opens it too, and it is exclusive.
+  auto caps = LU_TRY(machine.capabilities());
 
   // 1. LUO: absent is an outcome (profile none), anything else stops the run.
   std::unique_ptr<luo::Device> luo;
@@ -117,11 +117,17 @@ Result<PreResult> stage_pre(Machine& machine, const Paths& paths, const PreReque
   }
   st.run_id = random_hex(8);
   st.nonce = random_hex(8);
-  st.backend = machine.backend();
+  st.backend = backend_name(machine.backend());
   st.kernel_release_before = facts.kernel_release;
   st.boot_id_before = facts.boot_id;
   Profile profile = request.options.profile;
-  if (profile == Profile::kAuto) profile = luo ? Profile::kMemfd : Profile::kNone;
+  if (profile == Profile::kAuto) {
+    auto strongest = strongest_profile(caps);
+    if (!strongest)
+      return fail(ErrorKind::kUnavailable, "--profile auto", "/dev/liveupdate",
+                  "the kernel has no LUO (" + caps.luo_problem + "): nothing to test");
+    profile = *strongest;
+  }
 
   // 4. Scenarios arm their state.
   PreContext ctx(machine, luo.get(), st, request.options);
@@ -167,8 +173,7 @@ Result<PreResult> stage_pre(Machine& machine, const Paths& paths, const PreReque
   if (state_session) held.push_back({state_session->fd(), "session " + state_session->name()});
   for (auto& s : ctx.sessions()) held.push_back({s->fd(), "session " + s->name()});
   for (auto& k : ctx.keepalive()) held.push_back({k.fd.get(), k.label});
-  HolderSpec spec{paths.holder_socket(), paths.holder_log(), st.run_id, st.nonce, st.backend, st.iteration,
-                  request.connect_machine};
+  HolderSpec spec{paths.holder_socket(), paths.holder_log(), st.run_id, st.nonce, st.backend, st.iteration, &machine};
   auto pid = launch_holder(spec, held);
   if (!pid) return undo_arm(pid.error());
   result.holder_pid = *pid;
