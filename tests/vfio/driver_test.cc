@@ -141,12 +141,36 @@ TEST_F(FrameworkTest, OperationsBeforeInitAreInternalErrors) {
   EXPECT_EQ(st.error().kind, ErrorKind::kInternal) << st.error().message();
 }
 
-TEST_F(FrameworkTest, DestructionRemovesTheDriverOnce) {
+TEST_F(FrameworkTest, DestructionLeavesTheDeviceAsItIsSoACopyOutlivesTheProcess) {
   {
     auto d = initialised();
     DmaDriver moved = std::move(d);
   }
+  EXPECT_EQ(log.removes, 0);
+  EXPECT_TRUE(sim.bus_master()) << "a copy started before a kexec must keep its bus mastering";
+}
+
+TEST_F(FrameworkTest, RemoveStopsTheDriverOnceAndClearsBusMastering) {
+  auto d = initialised();
+  LU_ASSERT_OK(d.remove());
+  LU_ASSERT_OK(d.remove());
   EXPECT_EQ(log.removes, 1);
+  EXPECT_FALSE(sim.bus_master());
+}
+
+TEST_F(FrameworkTest, SendMsiWhileACopyIsInFlightIsRefused) {
+  auto d = initialised();
+  LU_ASSERT_OK(d.memcpy_start(0x10000, 0x20000, 64, 1));
+  auto st = d.send_msi();
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().kind, ErrorKind::kInvalidInput) << st.error().message();
+}
+
+TEST_F(FrameworkTest, DriversWithoutAPaceKnobSayFalse) {
+  auto d = initialised();
+  auto paced = d.set_pace(100);
+  ASSERT_TRUE(paced) << paced.error().message();
+  EXPECT_FALSE(*paced);
 }
 
 // ---- the table ----
