@@ -112,8 +112,9 @@ Status DmaDriver::memcpy_start(std::uint64_t src, std::uint64_t dst, std::uint64
                 std::string(info_->name) + ": " + hint);
   };
   if (in_flight_) return invalid("a copy is still in flight; memcpy_wait() for it first");
-  if (size == 0 || size > max_memcpy_size())
-    return invalid("size " + hex(size) + " must be 1.." + hex(max_memcpy_size()) + " (memcpy() splits larger copies)");
+  if (size == 0 || size < min_memcpy_size() || size > max_memcpy_size())
+    return invalid("size " + hex(size) + " must be " + hex(std::max<std::uint64_t>(1, min_memcpy_size())) + ".." +
+                   hex(max_memcpy_size()) + " (memcpy() splits larger copies)");
   if (count == 0 || count > max_memcpy_count())
     return invalid("count " + std::to_string(count) + " must be 1.." + std::to_string(max_memcpy_count()));
   const std::uint64_t mask = dma_mask();
@@ -135,9 +136,12 @@ Status DmaDriver::memcpy_wait(Deadline deadline) {
 }
 
 Status DmaDriver::memcpy(std::uint64_t src, std::uint64_t dst, std::uint64_t size, Deadline deadline) {
-  const std::uint64_t chunk = max_memcpy_size();
+  const std::uint64_t chunk = max_memcpy_size(), least = min_memcpy_size();
   for (std::uint64_t done = 0; done < size;) {
     std::uint64_t len = std::min(chunk, size - done);
+    // A tail below the device's minimum: split the last two chunks evenly instead.
+    const std::uint64_t rest = size - done - len;
+    if (rest > 0 && rest < least) len = (size - done + 1) / 2;
     LU_TRY_VOID(memcpy_start(src + done, dst + done, len, 1));
     LU_TRY_VOID(memcpy_wait(deadline));
     done += len;

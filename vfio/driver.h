@@ -29,14 +29,14 @@ struct DriverRegion {
 // - init() once, after memory decoding and bus mastering are on; remove() at most once, at the
 //   end. A driver object destroyed without remove() must leave the device as it is (a copy
 //   started before a kexec keeps running after this process is gone).
-// - memcpy_start(): 0 < size <= max_memcpy_size(), 0 < count <= max_memcpy_count(), both
+// - memcpy_start(): min_memcpy_size() <= size <= max_memcpy_size(), 0 < count <= max_memcpy_count(), both
 //   ranges below the driver's DMA mask and not overlapping, and no copy in flight.
 // - send_msi(): no copy in flight.
 // Every driver guarantees:
 // - init() does not reset the device or stop a copy in flight when the device already runs a
 //   job this driver started (after a kexec it adopts a device whose DMA may still be running);
 //   a device in any other state it may reset.
-// - max_memcpy_size()/max_memcpy_count() are valid after init().
+// - min/max_memcpy_size() and max_memcpy_count() are valid after init().
 // - memcpy_start() returns at once and raises no interrupt; the device performs the same copy
 //   `count` times.
 // - memcpy_wait() returns when the copy is complete, an error (not ETIMEDOUT) if the device
@@ -52,6 +52,8 @@ class Driver {
   virtual void remove() = 0;
   virtual std::uint64_t max_memcpy_size() const = 0;
   virtual std::uint64_t max_memcpy_count() const = 0;
+  // The smallest copy the device can do (igb: an Ethernet frame's 60 bytes).
+  virtual std::uint64_t min_memcpy_size() const { return 1; }
   virtual Status memcpy_start(std::uint64_t src, std::uint64_t dst, std::uint64_t size, std::uint64_t count) = 0;
   virtual Status memcpy_wait(Deadline deadline) = 0;
   virtual Status send_msi() = 0;
@@ -93,6 +95,7 @@ class DmaDriver {
   std::uint64_t dma_mask() const;
   std::uint64_t max_memcpy_size() const { return driver_->max_memcpy_size(); }
   std::uint64_t max_memcpy_count() const { return driver_->max_memcpy_count(); }
+  std::uint64_t min_memcpy_size() const { return driver_->min_memcpy_size(); }
 
   // Turns on memory decoding and bus mastering, then initialises the driver. Snapshot config
   // space and bus master before this when they are being checked.
@@ -103,8 +106,9 @@ class DmaDriver {
   // The contract above, checked here (kInvalidInput with the limit in the hint).
   Status memcpy_start(std::uint64_t src, std::uint64_t dst, std::uint64_t size, std::uint64_t count);
   Status memcpy_wait(Deadline deadline);
-  // A copy of any size: split into chunks of at most max_memcpy_size(), each started and waited
-  // for in turn, all within `deadline`.
+  // A copy of any size >= min_memcpy_size(): split into chunks of at most max_memcpy_size() (a
+  // short tail is evened out with the chunk before it), each started and waited for in turn,
+  // all within `deadline`.
   Status memcpy(std::uint64_t src, std::uint64_t dst, std::uint64_t size, Deadline deadline);
   // After a kexec, a copy started by the previous boot may still be running on a preserved
   // device: mark it in flight so memcpy_wait() waits for it.
