@@ -175,10 +175,15 @@ TEST_F(FrameworkTest, DriversWithoutAPaceKnobSayFalse) {
 
 // ---- the table ----
 
-TEST(DriverTable, ProbesSimdmaAndEduByTheirIds) {
+TEST(DriverTable, ProbesEveryDriverByItsIdsAndNothingElse) {
   EXPECT_EQ(find_driver(PciIds{0x1b36, 0x7110}), &drivers::kSimDmaDriver);
   EXPECT_EQ(find_driver(PciIds{0x1234, 0x11e8}), &drivers::kEduDriver);
-  EXPECT_EQ(find_driver(PciIds{0x8086, 0x0b25}), nullptr);
+  EXPECT_EQ(find_driver(PciIds{0x8086, 0x10c9}), &drivers::kIgbDriver);
+  EXPECT_EQ(find_driver(PciIds{0x8086, 0x0b25}), &drivers::kDsaDriver);
+  EXPECT_EQ(find_driver(PciIds{0x8086, 0x11fb}), &drivers::kDsaDriver);
+  EXPECT_EQ(find_driver(PciIds{0x8086, 0x2021}), &drivers::kCbdmaDriver);
+  EXPECT_EQ(find_driver(PciIds{0x8086, 0x10d3}), nullptr) << "e1000e is not igb";
+  EXPECT_EQ(find_driver(PciIds{0x8086, 0x0b00}), nullptr) << "ICX CBDMA is not claimed: only 3.2/3.3 SKX is known to work";
   EXPECT_EQ(find_driver("edu"), &drivers::kEduDriver);
   EXPECT_EQ(drivers::kEduDriver.dma_mask_bits, 28u) << "edu clamps IOVAs to 256 MiB";
 }

@@ -3,6 +3,9 @@
 //   LU_TEST_CONFORMANCE="igb@0000:00:03.0 0000:00:04.0"  devices bound to vfio-pci, each with
 //                      the driver that must handle it (without one: whatever the table picks)
 //   LU_TEST_IOMMU_MODE=iommufd                         one of the five IOMMU modes (default iommufd)
+//   LU_TEST_SILENT_FAULTS=1                            the devices are emulated ones that do not
+//                      report DMA faults (QEMU's igb reads an unmapped IOVA without complaint;
+//                      the kernel's selftest ignores the result for the same reason). edu never does.
 // Each device is opened per test; the driver the table picks by its ids is the one tested.
 #include <cctype>
 #include <cstdlib>
@@ -64,8 +67,10 @@ std::vector<Target> targets() {
           if (const DriverInfo* d = find_driver(*ids)) driver = d->name;
     }
     const bool edu = driver == "edu";
+    const char* silent = std::getenv("LU_TEST_SILENT_FAULTS");
+    const bool reports = !edu && !(silent && std::string(silent) == "1");
     out.push_back({.name = test_name(driver, bdf), .driver = driver, .make = make,
-                   .max_test_count = edu ? 4u : 256u, .reports_errors = !edu});
+                   .max_test_count = edu ? 4u : 256u, .reports_errors = reports});
   }
   return out;
 }
