@@ -14,7 +14,8 @@
 #                                    shell: drop to a shell after setup (debugging);
 #                                    conformance: no kexec; the driver conformance suite
 #                                    (lu-test-driver-conformance) on the bound devices
-#   lu_boot.driver=NAME              conformance: the driver each bound device must get
+#   lu_boot.driver=NAME[,NAME...]    conformance: the driver each bound device must get, in
+#                                    bind order (the last name serves the remaining devices)
 #   lu_boot.silent_faults=1          conformance: the devices do not report DMA faults (QEMU's igb)
 #   lu_boot.profile=NAME             --profile for stage pre (default: auto)
 #   lu_boot.bind=edu[,igb,BDF...]    bind these devices to vfio-pci and pass --device for each
@@ -192,9 +193,13 @@ finish() {
 # The driver conformance suite on the bound devices; its gtest output is the verdict block.
 conformance_run() {
     phase conformance-start
-    list=
-    for b in $DEVICES; do list="$list $(param driver)@$b"; done
-    [ -n "$(param driver)" ] || list=$DEVICES
+    list= names=$(param driver | tr ',' ' ') name=
+    for b in $DEVICES; do
+        # shellcheck disable=SC2086 # word splitting of the name list is the point
+        set -- $names
+        [ $# -gt 0 ] && name=$1 && shift && names=$*
+        list="$list${name:+$name@}$b "
+    done
     LU_TEST_CONFORMANCE="$list" LU_TEST_SILENT_FAULTS="$(param silent_faults)" \
         "$LU_CONFORMANCE" --gtest_color=no >/run/conformance.out 2>&1
     code=$?

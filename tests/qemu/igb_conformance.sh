@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The driver conformance suite on QEMU's igb (Intel 82576, 8086:10c9) inside a 7.3 guest:
+# The driver conformance suite on QEMU's igb (Intel 82576, 8086:10c9) and edu (1234:11e8)
+# inside a 7.3 guest:
 # QEMU 10 from bookworm-backports (scripts/fetch-qemu.sh), the device behind an emulated
 # intel-iommu, bound to vfio-pci and opened through cdev+iommufd; no kexec
 # (lu_boot.mode=conformance). Every check of the suite must pass on QEMU's device model, whose
@@ -16,15 +17,18 @@ kernel_luo73
 INITRD="$QEMU_TEST_WORK/initrd.cpio"
 "$QEMU_TEST_SRC/initramfs/build.sh" luo73 "$INITRD" --kernel-dir "$KERNEL_DIR" --conformance "$conformance" >/dev/null ||
     qt_fatal "initramfs build failed"
-run_cycle --device igb --memory 1536 --append "lu_boot.mode=conformance lu_boot.bind=igb lu_boot.driver=igb lu_boot.silent_faults=1"
+run_cycle --device igb --device edu --memory 1536 \
+    --append "lu_boot.mode=conformance lu_boot.bind=igb,edu lu_boot.driver=igb,edu lu_boot.silent_faults=1"
 expect_exit 0
 for check in ProbeAcceptsItsIdsAndRefusesOthers MemcpyStartReturnsAtOnceAndRaisesNoInterrupt \
     MemcpyWaitCompletesCountsEveryCopyAndTheDataVerify LargeCopyIsSplitIntoChunksWithinMaxMemcpySize \
     RepeatedCopyUpToMaxMemcpyCountCompletesAndMoreIsRefused SendMsiRaisesExactlyOneInterruptOnTheAdvertisedVector \
     ADeviceReportedErrorSurfacesAsAnErrorNotAHangAndTheDeviceRecovers RemoveLeavesTheDeviceQuiescent; do
-    expect_line "^\[       OK \] On/DriverConformance\.$check/igb_0000_[0-9a-f_]+ " "$check on igb"
+    for dev in igb edu; do
+        expect_line "^\[       OK \] On/DriverConformance\.$check/${dev}_0000_[0-9a-f_]+ " "$check on $dev"
+    done
 done
 expect_line '^\[  SKIPPED \] On/DriverConformance\.EveryWaitHasADeadline/igb_' "DMA cannot be held on a real device"
-expect_line '^\[  PASSED  \] 8 tests\.' "8 checks passed"
+expect_line '^\[  PASSED  \] 16 tests\.' "8 checks passed on each device"
 expect_no_line '^\[  FAILED  \]' "no check may fail"
 qemu_test_done
