@@ -193,7 +193,8 @@ finish() {
 # The driver conformance suite on the bound devices; its gtest output is the verdict block.
 conformance_run() {
     phase conformance-start
-    list= names=$(param driver | tr ',' ' ') name=
+    list='' name=''
+    names=$(param driver | tr ',' ' ')
     for b in $DEVICES; do
         # shellcheck disable=SC2086 # word splitting of the name list is the point
         set -- $names
