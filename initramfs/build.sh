@@ -2,7 +2,7 @@
 # Build the lu-test initramfs (a newc cpio, reproducible byte for byte).
 #
 #   initramfs/build.sh FLAVOR OUT [--lu-test BIN] [--kernel-dir DIR] [--module NAME]...
-#                      [--compress none|gzip]
+#                      [--conformance BIN] [--compress none|gzip]
 #
 # FLAVOR  luo73     self-built kernel (scripts/build-kernel.sh): everything built in, no modules
 #         debian61  Debian 12's kernel (scripts/fetch-debian-kernel.sh): needs --kernel-dir, and
@@ -13,6 +13,8 @@
 #                   image only supports lu_boot.mode=standin
 # --kernel-dir DIR  directory with lib/modules/<release>/ and kernelrelease
 # --module NAME     another module to load at boot (with its dependencies)
+# --conformance BIN the driver conformance suite (lu-test-driver-conformance, static), for
+#                   lu_boot.mode=conformance
 #
 # Contents: busybox-static (+ applet links), kexec-tools with its shared-library closure and
 # loader, lu-test, the modules in dependency order (/etc/lu-test/modules.load), /init,
@@ -23,10 +25,10 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 die() { echo "initramfs/build.sh: $*" >&2; exit "${2:-64}"; }
 
-[ $# -ge 2 ] || { sed -n '2,21p' "$0" >&2; exit 64; }
+[ $# -ge 2 ] || { sed -n '2,23p' "$0" >&2; exit 64; }
 flavor=$1 out=$2
 shift 2
-lu_test='' kernel_dir='' compress=none
+lu_test='' kernel_dir='' compress=none conformance=
 modules=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -34,6 +36,7 @@ while [ $# -gt 0 ]; do
     --kernel-dir) kernel_dir=$2; shift 2 ;;
     --module) modules+=("$2"); shift 2 ;;
     --compress) compress=$2; shift 2 ;;
+    --conformance) conformance=$2; shift 2 ;;
     *) die "unknown argument: $1" ;;
     esac
 done
@@ -44,6 +47,7 @@ luo73 | none) ;;
 esac
 [ ${#modules[@]} -eq 0 ] || [ -n "$kernel_dir" ] || die "modules need --kernel-dir"
 [ -z "$lu_test" ] || [ -x "$lu_test" ] || die "not an executable: $lu_test" 66
+[ -z "$conformance" ] || [ -x "$conformance" ] || die "not an executable: $conformance" 66
 command -v cpio >/dev/null || die "cpio missing (apt-get install cpio)" 69
 [ -x /bin/busybox ] && busybox_bin=/bin/busybox || busybox_bin=$(command -v busybox) ||
     die "busybox missing (apt-get install busybox-static)" 69
@@ -82,6 +86,7 @@ for a in sys.stdin.read().split():
         os.symlink("busybox", sys.argv[1] + "/" + a)' "$stage/bin"
 add_elf "$kexec_bin" /usr/sbin/kexec
 [ -z "$lu_test" ] || add_elf "$lu_test" /usr/bin/lu-test
+[ -z "$conformance" ] || add_elf "$conformance" /usr/bin/lu-test-driver-conformance
 install -m 0755 "$here/init" "$stage/init"
 install -m 0755 "$here/lu-test-boot.sh" "$stage/usr/libexec/lu-test/lu-test-boot.sh"
 install -m 0755 "$here/../scripts/lu-test-bind-vfio" "$stage/usr/libexec/lu-test/lu-test-bind-vfio"

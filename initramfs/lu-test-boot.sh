@@ -7,13 +7,20 @@
 # markers on the console and powers off. Everything is driven by the kernel command line
 # (lu_boot.* belongs to this script, lu_test.* to lu-test):
 #
-#   lu_boot.mode=run|standin|shell   run (default): lu-test drives the cycle;
+#   lu_boot.mode=run|standin|shell|conformance
+#                                    run (default): lu-test drives the cycle;
 #                                    standin: plain kexec -s with a fixed nonce, no lu-test
 #                                    (proves the boot -> kexec -> boot chain on its own);
-#                                    shell: drop to a shell after setup (debugging)
+#                                    shell: drop to a shell after setup (debugging);
+#                                    conformance: no kexec; the driver conformance suite
+#                                    (lu-test-driver-conformance) on the bound devices
+#   lu_boot.driver=NAME[,NAME...]    conformance: the driver each bound device must get, in
+#                                    bind order (the last name serves the remaining devices)
+#   lu_boot.silent_faults=1          conformance: the devices do not report DMA faults (QEMU's igb)
 #   lu_boot.profile=NAME             --profile for stage pre (default: auto)
-#   lu_boot.bind=edu[,BDF...]        bind these devices to vfio-pci and pass --device for each
-#                                    ("edu" = QEMU's edu device, 1234:11e8)
+#   lu_boot.bind=edu[,igb,BDF...]    bind these devices to vfio-pci and pass --device for each
+#                                    ("edu" = QEMU's edu device, 1234:11e8; "igb" = every
+#                                    Intel 82576, 8086:10c9, as QEMU's -device igb offers it)
 #   lu_boot.args=A,B,...             extra arguments for stage pre (commas become spaces)
 #   lu_boot.post_args=A,B,...        extra arguments for stage post (e.g. fault hooks)
 #   lu_boot.between=A,B,...          a lu-test command run after stage pre and before the kexec
@@ -42,6 +49,7 @@ LU_SHARE=${LU_SHARE:-/mnt/lu-test}   # read-only: vmlinuz + initrd.img for the k
 LU_STATE=${LU_STATE:-/mnt/lu-state}  # writable: lu-test's state dir across the kexec
 LU_MODULES=${LU_MODULES:-/etc/lu-test/modules.load}
 LU_BIND=${LU_BIND:-/usr/libexec/lu-test/lu-test-bind-vfio}
+LU_CONFORMANCE=${LU_CONFORMANCE:-/usr/bin/lu-test-driver-conformance}
 
 CMDLINE=$(cat /proc/cmdline 2>/dev/null)
 
@@ -111,9 +119,23 @@ mount_shares() {
 bind_devices() {
     DEVICES=
     for want in $(param bind | tr ',' ' '); do
-        # shellcheck disable=SC2086 # DEBUG_X is empty or -x: no argument at all when empty
-        DEVICES="$DEVICES $(sh ${DEBUG_X:-} "$LU_BIND" "$want")" || say "could not bind '$want' to vfio-pci"
+        for one in $(expand_bind "$want"); do
+            # shellcheck disable=SC2086 # DEBUG_X is empty or -x: no argument at all when empty
+            DEVICES="$DEVICES $(sh ${DEBUG_X:-} "$LU_BIND" "$one")" || say "could not bind '$one' to vfio-pci"
+        done
     done
+}
+
+# The binder knows "edu"; "igb" becomes the BDFs of every 82576 here.
+expand_bind() {
+    case "$1" in
+    igb)
+        for d in /sys/bus/pci/devices/*; do
+            [ "$(cat "$d/vendor") $(cat "$d/device")" = "0x8086 0x10c9" ] && basename "$d"
+        done
+        ;;
+    *) echo "$1" ;;
+    esac
 }
 
 state_dir() {
@@ -166,6 +188,25 @@ finish() {
     sync
     [ "$(param poweroff)" = 0 ] && return 0
     poweroff -f
+}
+
+# The driver conformance suite on the bound devices; its gtest output is the verdict block.
+conformance_run() {
+    phase conformance-start
+    list='' name=''
+    names=$(param driver | tr ',' ' ')
+    for b in $DEVICES; do
+        # shellcheck disable=SC2086 # word splitting of the name list is the point
+        set -- $names
+        [ $# -gt 0 ] && name=$1 && shift && names=$*
+        list="$list${name:+$name@}$b "
+    done
+    LU_TEST_CONFORMANCE="$list" LU_TEST_SILENT_FAULTS="$(param silent_faults)" \
+        "$LU_CONFORMANCE" --gtest_color=no >/run/conformance.out 2>&1
+    code=$?
+    phase conformance-end
+    verdict $code /run/conformance.out
+    finish
 }
 
 standin_cycle() {
@@ -259,6 +300,7 @@ main() {
     case "$(param mode)" in
     standin) standin_cycle ;;
     shell) exec sh ;;
+    conformance) conformance_run ;;
     *) lu_test_cycle ;;
     esac
 }

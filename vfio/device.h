@@ -72,6 +72,17 @@ class Device {
   virtual Status bar_write32(int bar, std::uint64_t offset, std::uint32_t value) = 0;
   virtual Result<std::uint64_t> bar_read64(int bar, std::uint64_t offset) = 0;
   virtual Status bar_write64(int bar, std::uint64_t offset, std::uint64_t value) = 0;
+  // Narrow registers (CBDMA's 8- and 16-bit channel registers share dwords with registers whose
+  // writes have side effects, so a 32-bit read-modify-write would be wrong). The defaults answer
+  // kUnavailable (EOPNOTSUPP): a backend that cannot issue such accesses says so.
+  virtual Result<std::uint8_t> bar_read8(int bar, std::uint64_t offset);
+  virtual Result<std::uint16_t> bar_read16(int bar, std::uint64_t offset);
+  virtual Status bar_write8(int bar, std::uint64_t offset, std::uint8_t value);
+  virtual Status bar_write16(int bar, std::uint64_t offset, std::uint16_t value);
+  // One 64-byte write that reaches the device as a single transaction (MOVDIR64B): how a
+  // descriptor is submitted to a DSA work-queue portal. `offset` is 64-byte aligned. Default:
+  // kUnavailable (EOPNOTSUPP).
+  virtual Status bar_submit64(int bar, std::uint64_t offset, std::span<const std::uint8_t, 64> descriptor);
 
   // The IOVA ranges the IOMMU accepts for this device.
   virtual Result<std::vector<IovaRange>> iova_ranges() = 0;

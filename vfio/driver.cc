@@ -19,6 +19,12 @@ std::string ids_text(PciIds ids) {
   return buf;
 }
 
+std::string known_drivers() {
+  std::string out;
+  for (const DriverInfo* d : driver_table()) out += (out.empty() ? "" : ", ") + std::string(d->name);
+  return out;
+}
+
 }  // namespace
 
 const DriverInfo* find_driver(std::string_view name) {
@@ -38,7 +44,7 @@ Result<DmaDriver> DmaDriver::probe(Device& device) {
   const DriverInfo* info = find_driver(ids);
   if (!info)
     return fail(ErrorKind::kUnavailable, "probe DMA driver", device.bdf(),
-                "no lu-test DMA driver handles device " + ids_text(ids) + " (known: simdma, edu)");
+                "no lu-test DMA driver handles device " + ids_text(ids) + " (known: " + known_drivers() + ")");
   return with(device, *info);
 }
 
@@ -54,7 +60,6 @@ DmaDriver::DmaDriver(DmaDriver&& o) noexcept
 
 DmaDriver& DmaDriver::operator=(DmaDriver&& o) noexcept {
   if (this != &o) {
-    remove();
     device_ = o.device_;
     info_ = o.info_;
     driver_ = std::move(o.driver_);
@@ -64,7 +69,7 @@ DmaDriver& DmaDriver::operator=(DmaDriver&& o) noexcept {
   return *this;
 }
 
-DmaDriver::~DmaDriver() { remove(); }
+DmaDriver::~DmaDriver() = default;
 
 std::uint64_t DmaDriver::dma_mask() const {
   return info_->dma_mask_bits >= 64 ? ~0ull : (1ull << info_->dma_mask_bits) - 1;
@@ -86,11 +91,12 @@ Status DmaDriver::init(const DriverRegion& region) {
   return {};
 }
 
-void DmaDriver::remove() {
-  if (!initialised_ || !driver_) return;
+Status DmaDriver::remove() {
+  if (!initialised_ || !driver_) return {};
   driver_->remove();
   initialised_ = false;
   in_flight_ = false;
+  return pci::set_bus_master(*device_, false);
 }
 
 Status DmaDriver::check_ready(const char* op) const {
@@ -106,8 +112,9 @@ Status DmaDriver::memcpy_start(std::uint64_t src, std::uint64_t dst, std::uint64
                 std::string(info_->name) + ": " + hint);
   };
   if (in_flight_) return invalid("a copy is still in flight; memcpy_wait() for it first");
-  if (size == 0 || size > max_memcpy_size())
-    return invalid("size " + hex(size) + " must be 1.." + hex(max_memcpy_size()) + " (memcpy() splits larger copies)");
+  if (size == 0 || size < min_memcpy_size() || size > max_memcpy_size())
+    return invalid("size " + hex(size) + " must be " + hex(std::max<std::uint64_t>(1, min_memcpy_size())) + ".." +
+                   hex(max_memcpy_size()) + " (memcpy() splits larger copies)");
   if (count == 0 || count > max_memcpy_count())
     return invalid("count " + std::to_string(count) + " must be 1.." + std::to_string(max_memcpy_count()));
   const std::uint64_t mask = dma_mask();
@@ -129,9 +136,12 @@ Status DmaDriver::memcpy_wait(Deadline deadline) {
 }
 
 Status DmaDriver::memcpy(std::uint64_t src, std::uint64_t dst, std::uint64_t size, Deadline deadline) {
-  const std::uint64_t chunk = max_memcpy_size();
+  const std::uint64_t chunk = max_memcpy_size(), least = min_memcpy_size();
   for (std::uint64_t done = 0; done < size;) {
     std::uint64_t len = std::min(chunk, size - done);
+    // A tail below the device's minimum: split the last two chunks evenly instead.
+    const std::uint64_t rest = size - done - len;
+    if (rest > 0 && rest < least) len = (size - done + 1) / 2;
     LU_TRY_VOID(memcpy_start(src + done, dst + done, len, 1));
     LU_TRY_VOID(memcpy_wait(deadline));
     done += len;
@@ -141,7 +151,15 @@ Status DmaDriver::memcpy(std::uint64_t src, std::uint64_t dst, std::uint64_t siz
 
 Status DmaDriver::send_msi() {
   LU_TRY_VOID(check_ready("send_msi"));
+  if (in_flight_)
+    return fail(ErrorKind::kInvalidInput, "send_msi", device_->bdf(),
+                std::string(info_->name) + ": a copy is in flight; memcpy_wait() for it first");
   return driver_->send_msi();
+}
+
+Result<bool> DmaDriver::set_pace(std::uint32_t copies_per_second) {
+  LU_TRY_VOID(check_ready("set_pace"));
+  return driver_->set_pace(copies_per_second);
 }
 
 Result<std::uint64_t> DmaDriver::progress() {

@@ -86,6 +86,18 @@ Status SimDmaDevice::bar0_write(std::uint64_t offset, unsigned width, std::uint6
   return {};
 }
 
+std::uint64_t SimDmaDevice::bar_size(int bar) const { return bar == 0 ? regs::kBar0Size : 0; }
+
+Result<std::uint64_t> SimDmaDevice::bar_read(int bar, std::uint64_t offset, unsigned width) const {
+  if (bar != 0) return fail(ErrorKind::kInvalidInput, "sim BAR read", bdf(), "simdma has BAR0 only", EINVAL);
+  return bar0_read(offset, width);
+}
+
+Status SimDmaDevice::bar_write(int bar, std::uint64_t offset, unsigned width, std::uint64_t value) {
+  if (bar != 0) return fail(ErrorKind::kInvalidInput, "sim BAR write", bdf(), "simdma has BAR0 only", EINVAL);
+  return bar0_write(offset, width, value);
+}
+
 std::uint32_t SimDmaDevice::read32_locked(std::uint64_t offset) const {
   switch (offset) {
     case regs::kRegId: return regs::kIdValue;
@@ -249,6 +261,8 @@ void SimDmaDevice::disable_msix() {
   for (unsigned v = 0; v < regs::kMsixVectors; ++v) msix_table_[v * 4 + kMsixControlWord] = kMsixEntryMasked;
 }
 
+unsigned SimDmaDevice::msix_vectors() const { return regs::kMsixVectors; }
+
 void SimDmaDevice::set_msi_sink(std::function<void(unsigned)> sink) {
   std::lock_guard lock(mu_);
   msi_sink_ = std::move(sink);
@@ -363,6 +377,11 @@ bool SimDmaDevice::bus_master() const {
 std::uint64_t SimDmaDevice::resets() const {
   std::lock_guard lock(mu_);
   return resets_;
+}
+
+bool SimDmaDevice::dma_pending() const {
+  std::lock_guard lock(mu_);
+  return (status_ & regs::kStatusBusy) && !(status_ & regs::kStatusError);
 }
 
 std::uint64_t SimDmaDevice::msis_raised() const {

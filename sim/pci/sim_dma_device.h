@@ -4,9 +4,8 @@
 // configurable rate while bus mastering is on. No sockets: the simulated machine's server wires
 // it to clients and applies its LUO/VFIO rules around it.
 //
-// Thread-safe: every method may be called from any thread. The destructor stops the engine.
-// Faults are their own methods (clear_bus_master ... reset_anyway); the normal paths have no
-// test switches.
+// Implements PciModel (pci_model.h); bar0_read/bar0_write are the same BAR0 accesses under
+// their older names. The destructor stops the engine.
 #pragma once
 
 #include <array>
@@ -23,6 +22,7 @@
 #include "base/result.h"
 #include "sim/pci/config_model.h"
 #include "sim/pci/iova_space.h"
+#include "sim/pci/pci_model.h"
 
 namespace lu::sim::pci {
 
@@ -31,62 +31,68 @@ struct SimDmaOptions {
   std::uint32_t copies_per_second = 0;  // RATE after reset; 0 = as fast as possible
 };
 
-class SimDmaDevice {
+class SimDmaDevice final : public PciModel {
  public:
   explicit SimDmaDevice(SimDmaOptions options = {});
-  ~SimDmaDevice();
+  ~SimDmaDevice() override;
   SimDmaDevice(const SimDmaDevice&) = delete;
   SimDmaDevice& operator=(const SimDmaDevice&) = delete;
 
-  const std::string& bdf() const { return options_.bdf; }
+  const std::string& bdf() const override { return options_.bdf; }
+  std::string_view kind() const override { return "simdma"; }
 
   // ---- What the device offers (VFIO's config region and BAR0) ----
   // kInvalidInput (EINVAL) when the range leaves the 4 KiB config space.
-  Status config_read(std::uint32_t offset, std::span<std::uint8_t> out) const;
+  Status config_read(std::uint32_t offset, std::span<std::uint8_t> out) const override;
   // Honours the write masks; a write setting the PCIe FLR bit resets the device.
-  Status config_write(std::uint32_t offset, std::span<const std::uint8_t> data);
+  Status config_write(std::uint32_t offset, std::span<const std::uint8_t> data) override;
   // width 4 or 8, naturally aligned, inside BAR0 (regs.h); kInvalidInput otherwise.
   Result<std::uint64_t> bar0_read(std::uint64_t offset, unsigned width) const;
   Status bar0_write(std::uint64_t offset, unsigned width, std::uint64_t value);
+  std::uint64_t bar_size(int bar) const override;
+  Result<std::uint64_t> bar_read(int bar, std::uint64_t offset, unsigned width) const override;
+  Status bar_write(int bar, std::uint64_t offset, unsigned width, std::uint64_t value) override;
 
   // ---- What the kernel does to it ----
-  Status map(const DmaWindow& window) { return iova_.map(window); }
-  Status unmap(std::uint64_t iova, std::uint64_t size) { return iova_.unmap(iova, size); }
-  void unmap_all() { iova_.unmap_all(); }
+  Status map(const DmaWindow& window) override { return iova_.map(window); }
+  Status unmap(std::uint64_t iova, std::uint64_t size) override { return iova_.unmap(iova, size); }
+  void unmap_all() override { iova_.unmap_all(); }
+  unsigned msix_vectors() const override;
   // vfio-pci's SET_IRQS: programs and unmasks `vectors` MSI-X entries and sets MSI-X enable.
   // kInvalidInput when vectors is 0 or above the table size.
-  Status enable_msix(unsigned vectors);
-  void disable_msix();
+  Status enable_msix(unsigned vectors) override;
+  void disable_msix() override;
   // Where raised MSI-X vectors go (the server signals the client's eventfd). Called without
   // the device lock held.
-  void set_msi_sink(std::function<void(unsigned vector)> sink);
+  void set_msi_sink(std::function<void(unsigned vector)> sink) override;
   // A kexec must be refused while this is true.
-  bool interrupts_enabled() const;
+  bool interrupts_enabled() const override;
   // Function-level reset: stops DMA, zeroes the registers and restores config-space defaults
   // (command register 0: bus master off, MSI-X off). Mappings stay: they belong to the IOMMU.
-  void reset();
+  void reset() override;
   // Freeze: the engine issues no DMA and makes no progress until unfreeze(); the job and its
   // progress are kept exactly (a device quiesced while the kernel serialises it).
-  void freeze();
-  void unfreeze();
-  bool frozen() const;
+  void freeze() override;
+  void unfreeze() override;
+  bool frozen() const override;
 
   // ---- Faults ----
-  void clear_bus_master();                      // command bit 2 cleared behind the driver's back
-  void corrupt_config_byte(std::uint32_t offset);  // flips every bit of one config byte
-  void stall_dma();                             // BUSY stays set, no more progress, until reset
+  void clear_bus_master() override;                    // command bit 2 cleared behind the driver's back
+  void corrupt_config_byte(std::uint32_t offset) override;  // flips every bit of one config byte
+  void stall_dma() override;                           // BUSY stays set, no more progress, until reset
   // Flips one byte of the destination (at `offset` into the job's destination), now and after
   // every later copy: a device writing bad data, visible whether or not the job still runs.
-  void corrupt_destination(std::uint64_t offset = 0);
-  void reset_anyway();                          // a reset the profile says must not happen
+  void corrupt_destination(std::uint64_t offset = 0) override;
+  void reset_anyway() override;                        // a reset the profile says must not happen
 
   // ---- Snapshots ----
-  std::array<std::uint8_t, kConfigSize> config_snapshot() const;
+  std::array<std::uint8_t, kConfigSize> config_snapshot() const override;
   std::uint64_t progress() const;
   std::uint32_t status() const;
-  bool bus_master() const;
-  std::uint64_t resets() const;  // resets since construction (FLR, reset(), reset_anyway())
-  std::uint64_t msis_raised() const;
+  bool bus_master() const override;
+  std::uint64_t resets() const override;  // resets since construction (FLR, reset(), reset_anyway())
+  bool dma_pending() const override;
+  std::uint64_t msis_raised() const override;
   // Blocks until progress() >= copies or the timeout passes; returns progress().
   std::uint64_t wait_for_progress(std::uint64_t copies, std::chrono::milliseconds timeout) const;
 

@@ -141,20 +141,49 @@ TEST_F(FrameworkTest, OperationsBeforeInitAreInternalErrors) {
   EXPECT_EQ(st.error().kind, ErrorKind::kInternal) << st.error().message();
 }
 
-TEST_F(FrameworkTest, DestructionRemovesTheDriverOnce) {
+TEST_F(FrameworkTest, DestructionLeavesTheDeviceAsItIsSoACopyOutlivesTheProcess) {
   {
     auto d = initialised();
     DmaDriver moved = std::move(d);
   }
+  EXPECT_EQ(log.removes, 0);
+  EXPECT_TRUE(sim.bus_master()) << "a copy started before a kexec must keep its bus mastering";
+}
+
+TEST_F(FrameworkTest, RemoveStopsTheDriverOnceAndClearsBusMastering) {
+  auto d = initialised();
+  LU_ASSERT_OK(d.remove());
+  LU_ASSERT_OK(d.remove());
   EXPECT_EQ(log.removes, 1);
+  EXPECT_FALSE(sim.bus_master());
+}
+
+TEST_F(FrameworkTest, SendMsiWhileACopyIsInFlightIsRefused) {
+  auto d = initialised();
+  LU_ASSERT_OK(d.memcpy_start(0x10000, 0x20000, 64, 1));
+  auto st = d.send_msi();
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().kind, ErrorKind::kInvalidInput) << st.error().message();
+}
+
+TEST_F(FrameworkTest, DriversWithoutAPaceKnobSayFalse) {
+  auto d = initialised();
+  auto paced = d.set_pace(100);
+  ASSERT_TRUE(paced) << paced.error().message();
+  EXPECT_FALSE(*paced);
 }
 
 // ---- the table ----
 
-TEST(DriverTable, ProbesSimdmaAndEduByTheirIds) {
+TEST(DriverTable, ProbesEveryDriverByItsIdsAndNothingElse) {
   EXPECT_EQ(find_driver(PciIds{0x1b36, 0x7110}), &drivers::kSimDmaDriver);
   EXPECT_EQ(find_driver(PciIds{0x1234, 0x11e8}), &drivers::kEduDriver);
-  EXPECT_EQ(find_driver(PciIds{0x8086, 0x0b25}), nullptr);
+  EXPECT_EQ(find_driver(PciIds{0x8086, 0x10c9}), &drivers::kIgbDriver);
+  EXPECT_EQ(find_driver(PciIds{0x8086, 0x0b25}), &drivers::kDsaDriver);
+  EXPECT_EQ(find_driver(PciIds{0x8086, 0x11fb}), &drivers::kDsaDriver);
+  EXPECT_EQ(find_driver(PciIds{0x8086, 0x2021}), &drivers::kCbdmaDriver);
+  EXPECT_EQ(find_driver(PciIds{0x8086, 0x10d3}), nullptr) << "e1000e is not igb";
+  EXPECT_EQ(find_driver(PciIds{0x8086, 0x0b00}), nullptr) << "ICX CBDMA is not claimed: only 3.2/3.3 SKX is known to work";
   EXPECT_EQ(find_driver("edu"), &drivers::kEduDriver);
   EXPECT_EQ(drivers::kEduDriver.dma_mask_bits, 28u) << "edu clamps IOVAs to 256 MiB";
 }

@@ -4,7 +4,8 @@
 namespace lu::vfio {
 
 std::span<const DriverInfo* const> driver_table() {
-  static constexpr const DriverInfo* kTable[] = {&drivers::kSimDmaDriver, &drivers::kEduDriver};
+  static constexpr const DriverInfo* kTable[] = {&drivers::kSimDmaDriver, &drivers::kEduDriver, &drivers::kIgbDriver,
+                                                 &drivers::kDsaDriver, &drivers::kCbdmaDriver};
   return kTable;
 }
 

@@ -140,6 +140,7 @@ std::unique_ptr<Driver> create(Device& device) { return std::make_unique<Edu>(de
 }  // namespace
 
 // 28-bit DMA mask: edu clamps addresses to 256 MiB.
-constinit const DriverInfo kEduDriver = {"edu", probe, create, 28, 0};
+// One MSI vector (edu has no MSI-X).
+constinit const DriverInfo kEduDriver = {"edu", probe, create, 28, 0, IrqKind::kMsi, 0};
 
 }  // namespace lu::vfio::drivers

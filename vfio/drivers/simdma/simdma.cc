@@ -36,7 +36,8 @@ class SimDma final : public Driver {
     return {};
   }
 
-  void remove() override {}
+  // ABORT stops a running job; on an idle engine it is a no-op.
+  void remove() override { (void)dev_.bar_write32(0, r::kRegDoorbell, r::kDoorbellAbort); }
   std::uint64_t max_memcpy_size() const override { return max_size_; }
   std::uint64_t max_memcpy_count() const override { return max_count_; }
 
@@ -76,6 +77,10 @@ class SimDma final : public Driver {
 
   Status send_msi() override { return dev_.bar_write32(0, r::kRegMsiTrigger, 0); }
   Result<std::uint64_t> progress() override { return dev_.bar_read64(0, r::kRegProgress); }
+  Result<bool> set_pace(std::uint32_t copies_per_second) override {
+    LU_TRY_VOID(dev_.bar_write32(0, r::kRegRate, copies_per_second));
+    return true;
+  }
 
  private:
   Status device_error(std::uint32_t status, const char* op) {
@@ -98,6 +103,6 @@ std::unique_ptr<Driver> create(Device& device) { return std::make_unique<SimDma>
 
 }  // namespace
 
-constinit const DriverInfo kSimDmaDriver = {"simdma", probe, create, 64, 0};
+constinit const DriverInfo kSimDmaDriver = {"simdma", probe, create, 64, 0, IrqKind::kMsix, 0};
 
 }  // namespace lu::vfio::drivers
