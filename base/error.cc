@@ -34,6 +34,10 @@ const char* error_kind_name(ErrorKind kind) {
     case ErrorKind::kNoState: return "no armed state";
     case ErrorKind::kStageMismatch: return "stage mismatch";
     case ErrorKind::kRefused: return "refused";
+    case ErrorKind::kKexecRefused: return "kexec refused";
+    case ErrorKind::kNotBound: return "device not bound to vfio-pci";
+    case ErrorKind::kTimeout: return "timed out";
+    case ErrorKind::kAlreadyDone: return "already done";
     case ErrorKind::kInternal: return "internal error";
   }
   return "unknown error";

@@ -17,7 +17,11 @@ enum class ErrorKind {
   kIncompatibleState,  // state written by a different schema version
   kNoState,        // there is no armed state where one was required
   kStageMismatch,  // the stage asked for disagrees with what the kernel holds
-  kRefused,        // the kernel refused an operation on purpose (freeze failed)
+  kRefused,        // the kernel refused an operation (pinning limit, IOVA space exhausted)
+  kKexecRefused,   // reboot(KEXEC) returned: a preserved file refused to freeze
+  kNotBound,       // a device is not bound to vfio-pci
+  kTimeout,        // a daemon or a device did not answer in time
+  kAlreadyDone,    // the step already ran to its end (a second post stage after one kexec)
   kInternal,       // a bug in lu-test
 };
 

@@ -78,7 +78,7 @@ Status wait_readable(int sock, int timeout_ms, const std::string& what) {
   for (;;) {
     int rc = ::poll(&p, 1, timeout_ms);
     if (rc > 0) return {};
-    if (rc == 0) return fail(ErrorKind::kRefused, "poll", what, "no answer within " + std::to_string(timeout_ms) + " ms");
+    if (rc == 0) return fail(ErrorKind::kTimeout, "poll", what, "no answer within " + std::to_string(timeout_ms) + " ms");
     if (errno != EINTR) return fail(ErrorKind::kSystem, "poll", what, "waiting for an answer failed", errno);
   }
 }

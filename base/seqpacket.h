@@ -22,7 +22,7 @@ struct Message {
 Status send_message(int sock, const std::vector<std::uint8_t>& bytes, const std::vector<int>& fds = {});
 // kNotFound with op "recvmsg" and err 0 when the peer closed the socket (EOF).
 Result<Message> receive_message(int sock);
-// Waits until the socket is readable or `timeout_ms` passes (kRefused on timeout).
+// Waits until the socket is readable or `timeout_ms` passes (kTimeout on timeout).
 Status wait_readable(int sock, int timeout_ms, const std::string& what);
 
 Result<SocketFd> connect_seqpacket(const std::string& path);

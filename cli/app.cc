@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 
 #include "cli/exit_code.h"
 
@@ -15,6 +16,32 @@ std::string default_sim_dir() {
   return "/tmp/lu-test-sim-" + std::to_string(::getuid());
 }
 }  // namespace
+
+void add_global(Cli& cli, CLI::App* cmd, Backend fallback) {
+  cmd->add_option("--backend", cli.backend_arg,
+                  std::string("kernel: this machine's kernel; sim: the simulated machine (default: ") +
+                      backend_name(fallback) + ")")
+      ->check(CLI::IsMember({"kernel", "sim"}));
+  cmd->add_option("--run-dir", cli.g.run_dir, "sockets and logs (kernel: /run/lu-test; sim: $XDG_RUNTIME_DIR/lu-test-sim)");
+  cmd->add_option("--state-dir", cli.g.state_dir,
+                  "persistent state and the KTAP records (kernel: /var/lib/lu-test; sim: RUN_DIR/disk)");
+}
+
+void add_sim_options(Cli& cli, CLI::App* cmd) {
+  cmd->add_option("--sim-kernel-profile", cli.g.sim_kernel_profile,
+                  "what the simulated kernel preserves, when lu-test starts it (none, memfd, vfio-base, vfio-full)")
+      ->capture_default_str();
+  cmd->add_option("--fault", cli.g.faults, "arm a simulated-machine fault (repeatable; `lu-test list` shows them)");
+}
+
+void add_json(Cli& cli, CLI::App* cmd) { cmd->add_flag("--json", cli.g.json, "machine-readable output (errors too)"); }
+
+void on_run(Cli& cli, CLI::App* cmd, Backend fallback, std::function<int(const Global&)> run) {
+  cmd->callback([&cli, fallback, run = std::move(run)] {
+    cli.g.backend = cli.backend_arg.empty() ? fallback : parse_backend(cli.backend_arg).value_or(fallback);
+    cli.action = [&cli, run] { return run(cli.g); };
+  });
+}
 
 bool is_sim(const Global& g) { return g.backend == Backend::kSim; }
 
@@ -63,9 +90,28 @@ Status apply_faults(const Global& g) {
   return {};
 }
 
-int report_error(const Error& e) {
+int report_error(const Global& g, const Error& e) {
+  int code = exit_code_for(e.kind);
   std::fprintf(stderr, "lu-test: error: %s\n", e.message().c_str());
-  return exit_code_for(e.kind);
+  if (g.json)
+    print_json({{"schema", "lu-test.error/1"},
+                {"error", {{"kind", error_kind_name(e.kind)}, {"op", e.op}, {"errno", e.err}, {"subject", e.subject},
+                           {"hint", e.hint}, {"message", e.message()}}},
+                {"exit_code", code}});
+  return code;
+}
+
+void print_json(const nlohmann::json& j) {
+  std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  std::fflush(stdout);
+}
+
+std::string iso_time(std::int64_t ns) {
+  if (ns <= 0) return "-";
+  time_t t = static_cast<time_t>(ns / 1000000000);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
 }
 
 }  // namespace lu::cli

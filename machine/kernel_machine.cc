@@ -53,7 +53,7 @@ class KernelKexec final : public Kexec {
     (void)rc;
     if (err == EINVAL)
       return fail(ErrorKind::kNoState, "reboot(LINUX_REBOOT_CMD_KEXEC)", "kexec", "no kernel is loaded: run `lu-test stage pre` (it arms the kexec)", err);
-    return fail(ErrorKind::kRefused, "reboot(LINUX_REBOOT_CMD_KEXEC)", "kexec",
+    return fail(ErrorKind::kKexecRefused, "reboot(LINUX_REBOOT_CMD_KEXEC)", "kexec",
                 "the kernel refused the kexec: a preserved file failed to freeze (VFIO: disable interrupts first); "
                 "see dmesg. The sessions are still held; `lu-test cancel` releases them",
                 err);

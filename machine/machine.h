@@ -53,7 +53,7 @@ class Kexec {
   virtual Status unload() = 0;
   virtual Result<bool> loaded() = 0;
   // reboot(LINUX_REBOOT_CMD_KEXEC). Guarantees: returns only when the kernel refused (a preserved
-  // file failed to freeze: kRefused with the errno) or, on the simulated machine, once the new
+  // file failed to freeze: kKexecRefused with the errno) or, on the simulated machine, once the new
   // kernel has booted (the caller's process is then as good as gone).
   virtual Status execute() = 0;
 };

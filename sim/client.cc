@@ -119,7 +119,7 @@ class SimKexec final : public Kexec {
     if (a->reply.err == EINVAL)
       return fail(ErrorKind::kNoState, "reboot(LINUX_REBOOT_CMD_KEXEC)", "simulated machine",
                   "no kernel is loaded: run `lu-test stage pre` (it arms the kexec)", EINVAL);
-    return fail(ErrorKind::kRefused, "reboot(LINUX_REBOOT_CMD_KEXEC)", "simulated machine",
+    return fail(ErrorKind::kKexecRefused, "reboot(LINUX_REBOOT_CMD_KEXEC)", "simulated machine",
                 "the kernel refused the kexec: a preserved file failed to freeze; the sessions are still held, "
                 "retry `lu-test kexec` or release them with `lu-test cancel`",
                 a->reply.err);
@@ -158,7 +158,8 @@ class SimMachine final : public Machine {
     c.source = std::string("simulated kernel profile ") + kernel_profile_name(*profile);
     c.vfio_cdev = c.iommufd = true;  // every simulated device opens as a cdev bound to an IOMMU context
     if (*profile == KernelProfile::kNone) {
-      c.luo_problem = "the simulated kernel has no LUO (--sim-kernel-profile none)";
+      auto dev = opener_.open();  // the same sentence a real kernel without LUO gets
+      c.luo_problem = dev ? "" : dev.error().message() + " (simulated kernel profile none)";
       return c;
     }
     c.memfd = true;

@@ -18,9 +18,15 @@ void PreContext::record_file(luo::Session& session, state::FileRecord file) {
     if (s.name == session.name()) s.files.push_back(std::move(file));
 }
 
-Profile PostContext::profile() const {
-  auto p = parse_profile(state_.profile);
-  return p ? *p : Profile::kMemfd;
+void PostContext::report(CheckResult result) {
+  if (sink_) sink_(result);
+  results_.push_back(std::move(result));
+}
+
+std::vector<std::string> Scenario::plan(const StageOptions&) const {
+  std::vector<std::string> out;
+  for (auto& c : checks()) out.push_back(c.name);
+  return out;
 }
 
 Result<luo::Session*> PostContext::session(const std::string& name) {

@@ -15,39 +15,56 @@
 #include "base/clock.h"
 #include "base/rpc.h"
 #include "base/seqpacket.h"
+#include "base/files.h"
+#include "stages/holder_guardian.h"
 
 namespace lu::stages {
 namespace {
 
 namespace asio = boost::asio;
 
-// Everything not handed to the holder is closed: a stray copy of /dev/liveupdate would keep the
-// exclusive device busy, and a stray pipe would keep the caller's output open forever.
-void close_all_except(const std::set<int>& keep) {
-  std::vector<int> fds;
-  if (DIR* d = ::opendir("/proc/self/fd")) {
-    while (dirent* e = ::readdir(d)) {
-      if (e->d_name[0] == '.') continue;
-      int fd = std::atoi(e->d_name);
-      if (fd != ::dirfd(d) && !keep.count(fd)) fds.push_back(fd);
-    }
-    ::closedir(d);
-  }
-  for (int fd : fds) ::close(fd);
-}
-
 class Holder {
  public:
-  Holder(const HolderSpec& spec, std::vector<HeldFd> held, std::unique_ptr<Machine> machine, SocketFd listener)
+  Holder(const HolderSpec& spec, std::vector<HeldFd> held, std::unique_ptr<Machine> machine, SocketFd listener,
+         UniqueFd guardian)
       : spec_(spec), held_(std::move(held)), machine_(std::move(machine)),
-        listener_(io_, listener.release()), since_(realtime_ns()) {}
+        listener_(io_, listener.release()), machine_link_(io_), guardian_(std::move(guardian)),
+        since_(realtime_ns()) {}
 
   void run() {
     accept_next();
+    watch_machine();
     io_.run();
   }
 
  private:
+  // A machine that goes away (a simulator stopped, or kexec'd by someone else's `kexec -e`)
+  // leaves nothing to hold: the holder must not go on pretending.
+  void watch_machine() {
+    int fd = machine_->liveness_fd();
+    if (fd < 0) return;
+    machine_link_.assign(::dup(fd));
+    machine_link_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (!is_peer_closed(machine_link_.native_handle())) return watch_machine_again();
+      std::fprintf(stderr, "holder %d: the machine went away (stopped or kexec'd): nothing left to hold\n", ::getpid());
+      end();
+    });
+  }
+  void watch_machine_again() {
+    machine_link_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+      if (!ec && is_peer_closed(machine_link_.native_handle())) end();
+      else if (!ec) watch_machine_again();
+    });
+  }
+
+  // Every clean end: the guardian stands down first.
+  void end() {
+    release_guardian(guardian_.get());
+    ::unlink(spec_.socket_path.c_str());
+    io_.stop();
+  }
+
   void accept_next() {
     listener_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
       if (ec) return;
@@ -73,6 +90,8 @@ class Holder {
         reply.nums = {static_cast<std::uint64_t>(::getpid()), spec_.iteration, static_cast<std::uint64_t>(since_)};
       } else if (request->op == "kexec") {
         std::fprintf(stderr, "holder %d: performing the kexec with %zu fds held\n", ::getpid(), held_.size());
+        auto now = std::to_string(realtime_ns()) + "\n";
+        if (!spec_.kexec_note.empty()) (void)write_file_atomic(spec_.kexec_note, {now.begin(), now.end()});
         auto st = machine_->kexec().execute();
         if (!st) {
           reply.err = st.error().err ? st.error().err : EAGAIN;
@@ -89,11 +108,7 @@ class Holder {
         reply.err = ENOTTY;
       }
       (void)send_message(conn->native_handle(), rpc::encode_reply(reply));
-      if (exit_after) {
-        ::unlink(spec_.socket_path.c_str());
-        io_.stop();
-        return;
-      }
+      if (exit_after) return end();
       serve(conn);
     });
   }
@@ -119,6 +134,8 @@ class Holder {
   std::unique_ptr<Machine> machine_;
   asio::io_context io_;
   asio::posix::stream_descriptor listener_;
+  asio::posix::stream_descriptor machine_link_;
+  UniqueFd guardian_;
   std::int64_t since_;
 };
 
@@ -131,11 +148,21 @@ class Holder {
   ::dup2(null, 0);
   ::dup2(log >= 0 ? log : null, 1);
   ::dup2(log >= 0 ? log : null, 2);
+  // A post stage that re-arms (a loop) blocks its stop signals; the holder must not inherit that.
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
   ::signal(SIGHUP, SIG_IGN);
   auto listener = listen_seqpacket(spec.socket_path);
   auto machine = spec.machine->reconnect();
-  char status = listener && machine ? 1 : 0;
+  Result<UniqueFd> guardian = fail(ErrorKind::kInternal, "", "", "");
+  if (machine) {
+    auto facts = (*machine)->boot_facts();
+    guardian = facts ? start_guardian(spec, facts->boot_id) : fail(facts.error());
+  }
+  if (!guardian) std::fprintf(stderr, "holder: no guardian: %s\n", guardian.error().message().c_str());
+  char status = listener && machine && guardian ? 1 : 0;
   if (!listener) std::fprintf(stderr, "holder: %s\n", listener.error().message().c_str());
   if (!machine) std::fprintf(stderr, "holder: %s\n", machine.error().message().c_str());
   if (status)
@@ -143,7 +170,8 @@ class Holder {
   (void)!::write(ready_fd, &status, 1);
   ::close(ready_fd);
   if (!status) ::_exit(1);
-  Holder holder(spec, std::move(held), std::move(*machine), std::move(*listener));
+  ::unlink(spec.death_note.c_str());  // a note of an earlier holder is history now
+  Holder holder(spec, std::move(held), std::move(*machine), std::move(*listener), std::move(*guardian));
   holder.run();
   ::_exit(0);
 }
@@ -213,7 +241,7 @@ Status holder_kexec(const std::string& socket_path) {
                 "`lu-test status` and `lu-test stage post` tell which");
   if (!a) return fail(a.error());
   if (a->reply.err)
-    return fail(ErrorKind::kRefused, "lu-test kexec", "holder",
+    return fail(ErrorKind::kKexecRefused, "lu-test kexec", "holder",
                 "the kexec did not happen, the holder is still alive and holds every fd. The kernel said: " +
                     a->reply.detail,
                 a->reply.err);
@@ -224,6 +252,12 @@ Result<std::string> holder_flip_memfd_byte(const std::string& socket_path) {
   auto a = LU_TRY(ask(socket_path, "flip-memfd-byte", 5000));
   if (a.reply.err) return fail(ErrorKind::kNotFound, "flip-memfd-byte", "holder", a.reply.detail, a.reply.err);
   return a.reply.strs.empty() ? std::string() : a.reply.strs[0];
+}
+
+std::string holder_death_note(const std::string& death_note_path) {
+  if (death_note_path.empty() || !path_exists(death_note_path)) return {};
+  auto text = read_text_file(death_note_path, 4096);
+  return text ? *text : std::string();
 }
 
 Status holder_cancel(const std::string& socket_path) {

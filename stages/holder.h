@@ -25,6 +25,11 @@ struct HolderSpec {
   std::uint32_t iteration = 0;
   // The holder reconnects to this machine after its fork (Machine::reconnect).
   const Machine* machine = nullptr;
+  // Written (CLOCK_REALTIME ns, fsync'ed) right before the kexec syscall: the blackout's start.
+  std::string kexec_note;
+  // Written by the holder's guardian when the holder dies without a kexec: what happened, and
+  // that the armed kernel was unloaded (a bare `kexec -e` would otherwise lose every session).
+  std::string death_note;
 };
 
 // Forks the holder (double fork, setsid), hands it `held`, waits until it listens.
@@ -41,6 +46,8 @@ struct HolderStatus {
 
 // kNotFound when no holder listens at socket_path.
 Result<HolderStatus> holder_status(const std::string& socket_path);
+// The guardian's note when the holder of the armed run died before any kexec, else empty.
+std::string holder_death_note(const std::string& death_note_path);
 // Asks the holder to perform the kexec. kRefused (with the kernel's errno) when the kernel said
 // no; the holder then stays alive with everything still held.
 Status holder_kexec(const std::string& socket_path);

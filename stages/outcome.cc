@@ -95,7 +95,8 @@ Claim claim(Profile profile, Capability capability) {
   return Claim::kPreserved;
 }
 
-CheckResult judge(std::string name, Profile profile, Capability capability, bool held, std::string detail) {
+CheckResult judge(std::string name, Profile profile, Capability capability, bool held, std::string detail,
+                  bool explicit_profile) {
   CheckResult r{std::move(name), Outcome::kPass, std::move(detail), {}};
   const std::string p = profile_name(profile);
   switch (claim(profile, capability)) {
@@ -107,6 +108,16 @@ CheckResult judge(std::string name, Profile profile, Capability capability, bool
       r.outcome = held ? Outcome::kPass : Outcome::kFail;
       break;
     case Claim::kBroken:
+      if (!explicit_profile) {
+        // auto chose this profile from the probe: the kernel has no such capability. A kernel
+        // that kept it anyway did better than its probe said, which is not a failure.
+        r.outcome = held ? Outcome::kPass : Outcome::kSkip;
+        r.diagnosis = held ? "preserved although the probe found no support for " + std::string(capability_name(capability)) +
+                                 " (profile auto: " + p + ")"
+                           : "the kernel does not preserve " + std::string(capability_name(capability)) +
+                                 " (profile auto: " + p + "). " + r.diagnosis;
+        break;
+      }
       // The profile predicts the break. A kernel that preserved it anyway breaks the expectation
       // too: the profile under-claims, and the run would hide a regression the other way.
       r.outcome = held ? Outcome::kFail : Outcome::kXfail;

@@ -48,7 +48,10 @@ std::optional<Profile> strongest_profile(const Capabilities& caps);
 std::string profile_reason(const Capabilities& caps);
 
 // A continuity observation judged against the profile: PASS, FAIL or XFAIL (or SKIP when the
-// profile says the kernel has no such capability at all).
-CheckResult judge(std::string name, Profile profile, Capability capability, bool held, std::string detail);
+// profile says the kernel has no such capability at all). XFAIL only for a profile the user
+// chose (`explicit_profile`); a profile `auto` resolved to predicts breaks only for what the
+// kernel lacks, which is a SKIP (capability missing), never an expected failure.
+CheckResult judge(std::string name, Profile profile, Capability capability, bool held, std::string detail,
+                  bool explicit_profile = true);
 
 }  // namespace lu::stages

@@ -20,11 +20,22 @@ namespace lu::stages {
 struct CheckInfo {
   std::string name;
   std::string proves;  // one line for `lu-test list`
+  Capability needs = Capability::kSessions;  // what a profile must claim for it to be judged
 };
 
 struct StageOptions {
   Profile profile = Profile::kAuto;
-  std::vector<std::string> devices;  // BDFs
+  std::vector<std::string> devices;  // canonical BDFs (DDDD:BB:DD.F)
+  std::uint64_t dma_size = 0;        // bytes each device's job copies (0: the default, 64 KiB)
+};
+
+// How an observation is judged: the resolved profile, and whether the user chose it.
+struct Judge {
+  Profile profile = Profile::kMemfd;
+  bool explicit_profile = false;
+  CheckResult operator()(std::string name, Capability c, bool held, std::string detail) const {
+    return judge(std::move(name), profile, c, held, std::move(detail), explicit_profile);
+  }
 };
 
 class PreContext {
@@ -35,8 +46,6 @@ class PreContext {
   Machine& machine() { return machine_; }
   bool luo_available() const { return luo_ != nullptr; }
   state::RunState& state() { return state_; }
-  Profile profile() const { return profile_; }
-  void set_profile(Profile p) { profile_ = p; }
   const StageOptions& options() const { return options_; }
 
   // Creates "lut.<run>.<iteration>.<scenario>.<suffix>" and records it; the session goes to the holder.
@@ -59,7 +68,6 @@ class PreContext {
   luo::Device* luo_;
   state::RunState& state_;
   const StageOptions& options_;
-  Profile profile_ = Profile::kMemfd;
   std::vector<std::unique_ptr<luo::Session>> sessions_;
   std::vector<Held> keepalive_;
   std::vector<std::string> notes_;
@@ -67,24 +75,28 @@ class PreContext {
 
 class PostContext {
  public:
-  PostContext(Machine& machine, luo::Device* luo, const state::RunState& state)
-      : machine_(machine), luo_(luo), state_(state) {}
+  // `sink` receives every result as soon as it is known (the engine writes it to the record).
+  PostContext(Machine& machine, luo::Device* luo, const state::RunState& state, Judge judge,
+              std::function<void(const CheckResult&)> sink)
+      : machine_(machine), luo_(luo), state_(state), judge_(judge), sink_(std::move(sink)) {}
 
   Machine& machine() { return machine_; }
   const state::RunState& state() const { return state_; }
-  Profile profile() const;
+  const Judge& judge() const { return judge_; }
   bool luo_available() const { return luo_ != nullptr; }
   // Retrieves an incoming session once and caches it; the engine FINISHes it later.
   Result<luo::Session*> session(const std::string& name);
   void adopt(std::unique_ptr<luo::Session> session);
   std::vector<std::unique_ptr<luo::Session>>& retrieved() { return order_; }
-  void report(CheckResult result) { results_.push_back(std::move(result)); }
-  std::vector<CheckResult>& results() { return results_; }
+  void report(CheckResult result);
+  const std::vector<CheckResult>& results() const { return results_; }
 
  private:
   Machine& machine_;
   luo::Device* luo_;
   const state::RunState& state_;
+  Judge judge_;
+  std::function<void(const CheckResult&)> sink_;
   std::map<std::string, Error> failed_;
   std::vector<std::unique_ptr<luo::Session>> order_;
   std::vector<CheckResult> results_;
@@ -94,11 +106,14 @@ class Scenario {
  public:
   virtual ~Scenario() = default;
   virtual std::string name() const = 0;
+  // The checks, generically (for `lu-test list`).
   virtual std::vector<CheckInfo> checks() const = 0;
+  // The check names this run plans, in report order (device checks carry their BDF).
+  virtual std::vector<std::string> plan(const StageOptions&) const;
   // Whether this scenario runs for these options (device scenarios need --device).
   virtual bool wanted(const StageOptions&) const { return true; }
   virtual Status pre(PreContext& ctx) = 0;
-  // Reports exactly the checks it declared, each once.
+  // Reports exactly the checks it planned, each once, in plan order.
   virtual void post(PostContext& ctx) = 0;
 };
 

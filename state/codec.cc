@@ -22,20 +22,14 @@ T get(std::span<const std::uint8_t> bytes, std::size_t offset) {
   return v;
 }
 
+bool lower_hex(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
 }  // namespace
-
-ScenarioRecord& RunState::scenario(const std::string& name) {
-  for (auto& s : scenarios)
-    if (s.name == name) return s;
-  scenarios.push_back(ScenarioRecord{name, {}, {}});
-  return scenarios.back();
-}
-
-const ScenarioRecord* RunState::find_scenario(const std::string& name) const {
-  for (auto& s : scenarios)
-    if (s.name == name) return &s;
-  return nullptr;
-}
 
 std::vector<std::uint8_t> encode(const RunState& state) {
   std::ostringstream os;
@@ -86,6 +80,8 @@ Result<RunState> decode(std::span<const std::uint8_t> bytes, const std::string& 
     return corrupt(std::string("the payload passed its digest but does not parse (") + e.what() +
                    "): it was crafted or written by a different build");
   }
+  if (!lower_hex(state.run_id) || !lower_hex(state.nonce))
+    return corrupt("the run id or nonce is not lower-case hex: the state was crafted (they name record files)");
   return state;
 }
 

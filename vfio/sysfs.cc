@@ -48,7 +48,11 @@ Result<std::uint16_t> read_id(const std::string& path, const std::string& subjec
 
 }  // namespace
 
-std::string bind_command(const Bdf& bdf) { return "scripts/lu-test-bind-vfio " + bdf.str(); }
+// The installed path first: that is what a lab machine has; the source tree's for developers.
+std::string bind_command(const Bdf& bdf) {
+  return "/usr/libexec/lu-test/lu-test-bind-vfio " + bdf.str() + "` (from a source tree: `scripts/lu-test-bind-vfio " +
+         bdf.str();
+}
 
 std::string PciSysfs::device_dir(const Bdf& bdf) const { return root_ + "/bus/pci/devices/" + bdf.str(); }
 
@@ -117,7 +121,7 @@ Status PciSysfs::require_vfio_pci(const Bdf& bdf) const {
   auto drv = LU_TRY(driver(bdf));
   if (drv && *drv == "vfio-pci") return {};
   std::string now = drv ? "bound to " + *drv : "bound to no driver";
-  return fail(ErrorKind::kRefused, "check vfio-pci binding", bdf.str(),
+  return fail(ErrorKind::kNotBound, "check vfio-pci binding", bdf.str(),
               "the device is " + now + ", not vfio-pci (variant drivers are not preservable); bind it with `" +
                   bind_command(bdf) + "`");
 }

@@ -41,11 +41,10 @@ class MemfdScenario final : public Scenario {
     const state::SessionRecord* record = nullptr;
     for (auto& s : ctx.state().sessions)
       if (s.scenario == name()) record = &s;
-    auto profile = ctx.profile();
     if (!record) {
       std::string why = "no memfd session was armed (LUO unavailable in the pre stage)";
-      ctx.report(judge("memfd.retrieved", profile, Capability::kSessions, false, why));
-      ctx.report(judge("memfd.content", profile, Capability::kSessions, false, why));
+      ctx.report(ctx.judge()("memfd.retrieved", Capability::kSessions, false, why));
+      ctx.report(ctx.judge()("memfd.content", Capability::kSessions, false, why));
       return;
     }
     auto session = ctx.session(record->name);
@@ -75,11 +74,11 @@ class MemfdScenario final : public Scenario {
     }
     if (!session) retrieve_problem = session.error().message();
     std::string count = std::to_string(record->files.size());
-    auto r1 = judge("memfd.retrieved", profile, Capability::kSessions, retrieved == record->files.size(),
+    auto r1 = ctx.judge()("memfd.retrieved", Capability::kSessions, retrieved == record->files.size(),
                     retrieve_problem);
     r1.facts.push_back({"retrieved", std::to_string(retrieved) + "/" + count});
     ctx.report(std::move(r1));
-    auto r2 = judge("memfd.content", profile, Capability::kSessions,
+    auto r2 = ctx.judge()("memfd.content", Capability::kSessions,
                     retrieved == record->files.size() && intact == retrieved,
                     content_problem.empty() && retrieved != record->files.size() ? "not every memfd was retrieved"
                                                                                 : content_problem);

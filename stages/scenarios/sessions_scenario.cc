@@ -54,7 +54,7 @@ class SessionsScenario final : public Scenario {
       ctx.report({"sessions.get-name", Outcome::kSkip, "this kernel has no SESSION_GET_NAME (added in 7.2)", {}});
       return;
     }
-    auto r = judge("sessions.get-name", ctx.profile(), Capability::kSessions, checked > 0 && good == checked,
+    auto r = ctx.judge()("sessions.get-name", Capability::kSessions, checked > 0 && good == checked,
                    checked == 0 ? "no sessions were armed (LUO unavailable in the pre stage)" : problem);
     r.facts.push_back({"named", std::to_string(good) + "/" + std::to_string(checked)});
     ctx.report(std::move(r));

@@ -7,6 +7,7 @@
 
 #include "base/digest.h"
 #include "base/files.h"
+#include "base/parse.h"
 #include "state/codec.h"
 #include "state/store.h"
 
@@ -19,7 +20,12 @@ RunState sample() {
   s.iteration = 3;
   s.nonce = "feedfacecafebeef";
   s.sessions.push_back({"lut.01234567.3.memfd.0", "memfd", {{1, "memfd", "pattern-1", 1, 0x55}}});
-  s.scenario("vfio").facts["bus_master"] = "1";
+  state::DeviceRecord d;
+  d.bdf = "0000:00:04.0";
+  d.bus_master_before = true;
+  d.config_before = {0x86, 0x80};
+  d.job.copies = 20000;
+  s.devices.push_back(d);
   s.planned_checks = {"kexec.nonce", "memfd.content"};
   return s;
 }
@@ -36,7 +42,10 @@ TEST(StateCodec, RoundTripKeepsEveryRecord) {
   EXPECT_EQ(decoded->iteration, 3u);
   ASSERT_EQ(decoded->sessions.size(), 1u);
   EXPECT_EQ(decoded->sessions[0].files[0].digest, 0x55u);
-  EXPECT_EQ(decoded->find_scenario("vfio")->facts.at("bus_master"), "1");
+  ASSERT_EQ(decoded->devices.size(), 1u);
+  EXPECT_TRUE(decoded->devices[0].bus_master_before);
+  EXPECT_EQ(decoded->devices[0].config_before.size(), 2u);
+  EXPECT_EQ(decoded->devices[0].job.copies, 20000u);
 }
 
 TEST(StateCodec, EveryTruncationIsReportedAsCorrupt) {
@@ -107,16 +116,24 @@ TEST(StateCodec, RandomGarbageNeverCrashes) {
   }
 }
 
-TEST(ScenarioFacts, NumbersFromACraftedStateNeverThrow) {
-  ScenarioRecord r;
-  r.facts = {{"ok", "42"}, {"huge", "99999999999999999999999"}, {"text", "12abc"}, {"neg", "-1"}, {"empty", ""}};
-  EXPECT_EQ(r.number("ok"), 42u);
-  EXPECT_FALSE(r.number("huge")) << "overflow is refused, not thrown";
-  EXPECT_FALSE(r.number("text")) << "partial parses are refused";
-  EXPECT_FALSE(r.number("neg"));
-  EXPECT_EQ(r.number<std::int64_t>("neg"), -1);
-  EXPECT_FALSE(r.number("empty"));
-  EXPECT_FALSE(r.number("absent"));
+TEST(ParseNumber, NumbersFromOutsideNeverThrow) {
+  EXPECT_EQ(parse_number<std::uint64_t>("42"), 42u);
+  EXPECT_FALSE(parse_number<std::uint64_t>("99999999999999999999999")) << "overflow is refused, not thrown";
+  EXPECT_FALSE(parse_number<std::uint64_t>("12abc")) << "partial parses are refused";
+  EXPECT_FALSE(parse_number<std::uint64_t>("-1"));
+  EXPECT_EQ(parse_number<std::int64_t>("-1"), -1);
+  EXPECT_FALSE(parse_number<std::uint64_t>(""));
+}
+
+TEST(StateCodec, IdentifiersThatCouldNameAPathAreRefused) {
+  // The run id and nonce name record files: a crafted state must not reach outside records/.
+  for (const char* bad : {"../../etc/x", "ab/cd", "", "ABCDEF0123456789"}) {
+    auto s = sample();
+    s.run_id = bad;
+    auto r = decode(encode(s), "crafted");
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().kind, ErrorKind::kCorruptState) << r.error().message();
+  }
 }
 
 TEST(StateFileStore, SavesAtomicallyWithMode0600AndLoadsBack) {

@@ -571,7 +571,7 @@ TEST_F(KernelDeviceTest, DeviceNotBoundToVfioPciIsRefusedBeforeAnyIoctl) {
   o.sysfs_root = tree2.sys();
   auto dev = open_device("0000:00:04.0", IommuMode::kIommufd, o);
   ASSERT_FALSE(dev);
-  EXPECT_EQ(dev.error().kind, ErrorKind::kRefused) << dev.error().message();
+  EXPECT_EQ(dev.error().kind, ErrorKind::kNotBound) << dev.error().message();
   EXPECT_NE(dev.error().hint.find("scripts/lu-test-bind-vfio 0000:00:04.0"), std::string::npos) << dev.error().message();
   EXPECT_TRUE(kernel.gw.calls().empty());
 }

@@ -91,7 +91,7 @@ TEST(PciSysfs, GuardRefusesAnotherDriverWithTheBindCommand) {
   tree.add({.driver = "e1000e"});
   auto st = PciSysfs(tree.sys()).require_vfio_pci(bdf("0000:00:04.0"));
   ASSERT_FALSE(st);
-  EXPECT_EQ(st.error().kind, ErrorKind::kRefused) << st.error().message();
+  EXPECT_EQ(st.error().kind, ErrorKind::kNotBound) << st.error().message();
   EXPECT_NE(st.error().hint.find("`scripts/lu-test-bind-vfio 0000:00:04.0`"), std::string::npos) << st.error().message();
   EXPECT_NE(st.error().hint.find("e1000e"), std::string::npos) << st.error().message();
 }
