@@ -112,6 +112,8 @@ Result<std::unique_ptr<RecordFile>> RecordFile::resume(const Paths& paths, const
   auto ktap = LU_TRY(KtapStream::resume(path));
   auto record = std::unique_ptr<RecordFile>(new RecordFile(path, std::move(ktap), st));
   record->written_ = scan_results(*text);
+  // A record that has its verdict is finished: nothing more is ever appended to it.
+  record->closed_ = text->find("\n# lu-test verdict: ") != std::string::npos;
   return record;
 }
 

@@ -120,8 +120,12 @@ class SimMachineDir {
   const std::string& dir() const { return dir_; }
 
   static CliResult run(std::vector<std::string> args) {
-    (void)PrivateSimHome::dir();
     args.insert(args.begin(), LU_TEST_BINARY);
+    return exec(std::move(args));
+  }
+  // Any program (argv[0] a path), with the same private environment.
+  static CliResult exec(std::vector<std::string> args) {
+    (void)PrivateSimHome::dir();
     auto r = run_process(args);
     if (!r) return {-1, r.error().message()};
     return {r->exit_code, r->output};
