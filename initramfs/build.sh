@@ -70,6 +70,9 @@ mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,usr/libexec/lu-test,etc/lu-test,lib
 # A binary and, if dynamic, its shared libraries and loader at their own paths.
 add_elf() { # add_elf SRC DEST
     install -D -m 0755 "$1" "$stage$2"
+    # Debug info is no use in a guest and grows a RelWithDebInfo lu-test past 60 MB, which the
+    # kernel then fails to unpack ("Initramfs unpacking failed: write error").
+    if command -v strip >/dev/null; then strip --strip-debug "$stage$2"; fi
     if ! is_static "$1"; then
         ldd "$1" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | while read -r lib; do
             [ -e "$stage$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$stage$lib"
