@@ -12,5 +12,6 @@ void add_state_command(Cli& cli);
 void add_report_command(Cli& cli);
 void add_list_command(Cli& cli);
 void add_sim_commands(Cli& cli);
+void add_loop_command(Cli& cli);
 
 }  // namespace lu::cli

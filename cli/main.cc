@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   add_state_command(cli);
   add_report_command(cli);
   add_list_command(cli);
+  add_loop_command(cli);
   add_sim_commands(cli);
   try {
     cli.app.parse(argc, argv);

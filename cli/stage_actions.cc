@@ -7,6 +7,7 @@
 #include "base/files.h"
 #include "base/parse.h"
 #include "cli/exit_code.h"
+#include "cli/loop_actions.h"
 #include "state/store.h"
 #include "vfio/vfio.h"
 
@@ -106,6 +107,8 @@ int run_post(const Global& g, const std::string& expect_nonce) {
   auto verdict = stages::stage_post(**machine, paths_for(g), request);
   if (!verdict) return report_error(g, verdict.error());
   if (auto st = print_file(verdict->record); !st) return report_error(g, st.error());
+  // A loop's iteration: recorded, and the next one armed (or the loop ended).
+  if (int rc = continue_loop(g, **machine, *verdict); rc != kExitPass) return rc;
   switch (verdict->outcome) {
     case stages::RunOutcome::kPass: return kExitPass;
     case stages::RunOutcome::kFail: return kExitFail;

@@ -64,9 +64,17 @@ void add_stage_commands(Cli& cli) {
                          "judge the boot against this nonce instead of the stored one (proves the nonce check fails)");
   on_run(cli, stage_post, Backend::kKernel, [nonce](const Global& g) { return run_post(g, *nonce); });
 
+  auto if_armed = std::make_shared<bool>(false);
   auto* kexec = cli.app.add_subcommand("kexec", "Ask the holder to perform the armed kexec (the fds are alive at the syscall)");
   add_global(cli, kexec, Backend::kKernel);
-  on_run(cli, kexec, Backend::kKernel, [](const Global& g) { return run_kexec(g, true); });
+  kexec->add_flag("--if-armed", *if_armed, "exit 0 doing nothing when nothing is armed (a boot unit's form)");
+  on_run(cli, kexec, Backend::kKernel, [if_armed](const Global& g) {
+    if (*if_armed && !stages::holder_status(paths_for(g).holder_socket())) {
+      std::fprintf(stderr, "lu-test: nothing is armed: no kexec\n");
+      return static_cast<int>(kExitPass);
+    }
+    return run_kexec(g, true);
+  });
 
   auto* status = cli.app.add_subcommand("status", "Show the holder: what it holds, for which run");
   add_global(cli, status, Backend::kKernel);

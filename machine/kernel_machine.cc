@@ -88,6 +88,8 @@ class KernelMachine final : public Machine {
     return image;
   }
 
+  std::string release_of(const std::string& image) const override { return bzimage_release(image); }
+
   Result<Capabilities> capabilities() override {
     auto facts = LU_TRY(boot_facts());
     std::string luo_problem;

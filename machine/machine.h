@@ -71,6 +71,9 @@ class Machine {
   // The kernel (and initrd) a kexec boots when the user names none: the running one's on a real
   // machine, the simulated machine's own kernel on the simulator (empty strings).
   virtual KexecImage default_image(const BootFacts& facts) const = 0;
+  // The release a kernel image boots (a bzImage's header names it; the simulated machine boots
+  // "sim:RELEASE"); empty when it cannot be told.
+  virtual std::string release_of(const std::string& kernel_image) const = 0;
   // An fd that becomes readable (hang-up) when the machine goes away under its clients, or -1.
   // The holder watches it: a holder whose machine is gone must not pretend to hold anything.
   virtual int liveness_fd() const { return -1; }
@@ -93,6 +96,9 @@ struct KernelMachineOptions {
 };
 
 std::unique_ptr<Machine> make_kernel_machine(const KernelMachineOptions& options = {});
+
+// The release string in a bzImage's setup header (kernel_version), empty when it is not one.
+std::string bzimage_release(const std::string& path);
 
 // The nonce marker the armed kernel's command line carries.
 inline constexpr char kNonceKey[] = "lu_test.nonce";

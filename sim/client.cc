@@ -147,6 +147,9 @@ class SimMachine final : public Machine {
     return std::unique_ptr<Machine>(std::make_unique<SimMachine>(std::move(*conn), path_));
   }
   KexecImage default_image(const BootFacts&) const override { return {}; }  // the simulator boots itself
+  std::string release_of(const std::string& image) const override {
+    return image.rfind("sim:", 0) == 0 ? image.substr(4) : std::string();
+  }
   int liveness_fd() const override { return raw_; }
   // The simulated kernel says what it is; its profile is exactly what it preserves.
   Result<Capabilities> capabilities() override {

@@ -24,7 +24,6 @@ struct PreRequest {
   // Set by `lu-test loop`: the iteration belongs to this loop.
   std::string loop_id;
   std::uint32_t loop_index = 0;
-  std::string expected_release;
 };
 
 struct PreResult {
@@ -45,11 +44,19 @@ struct PostRequest {
   std::function<void()> after_stop;
 };
 
+// What one iteration took, as the post stage measured it (-1: not measured).
+struct Timing {
+  std::int64_t pre_ms = -1, blackout_ms = -1, post_ms = -1;
+  std::uint64_t dma_gap_copies = 0;  // DMA copies made during the blackout, all devices
+};
+
 struct Verdict {
   state::RunState state;
+  BootFacts after;  // the boot this post stage ran on
   std::string record;
   Counts counts;
   RunOutcome outcome = RunOutcome::kError;
+  Timing timing;
 };
 
 Result<Verdict> stage_post(Machine& machine, const Paths& paths, const PostRequest& request);

@@ -32,8 +32,6 @@ CheckResult nonce_result(const BootFacts& facts, const state::RunState& st, cons
   return r;
 }
 
-std::string ms(std::int64_t ns) { return std::to_string(ns / 1000000); }
-
 }  // namespace
 
 PostRun::PostRun(Machine& machine, luo::Device* luo, const Paths& paths, const BootFacts& facts, ArmedState& armed,
@@ -66,7 +64,15 @@ Result<RunOutcome> PostRun::execute() {
   return verdict;
 }
 
-void PostRun::check_nonce() { ctx_.report(nonce_result(facts_, st_, expect_nonce_)); }
+void PostRun::check_nonce() {
+  ctx_.report(nonce_result(facts_, st_, expect_nonce_));
+  if (st_.expected_release.empty()) return;
+  bool same = facts_.kernel_release == st_.expected_release;
+  ctx_.report({"kexec.kernel", same ? Outcome::kPass : Outcome::kFail,
+               same ? "" : "the loop planned kernel " + st_.expected_release + ", this boot runs " + facts_.kernel_release,
+               {{"expected", st_.expected_release}, {"found", facts_.kernel_release},
+                {"left", st_.kernel_release_before}}});
+}
 
 void PostRun::check_state_retrieved() {
   if (armed_.from_luo) return ctx_.report({"state.retrieved", Outcome::kPass, "", {}});
@@ -166,9 +172,16 @@ Status PostRun::write_timing() {
       kexec_ns = *t;
       from = "kexec_syscall";
     }
-  return record_.diagnostic("timing: pre_ms=" + ms(st_.pre_finished_ns - st_.pre_started_ns) +
-                            " blackout_ms=" + ms(started_ns_ - kexec_ns) + " blackout_from=" + from +
-                            " post_ms=" + ms(realtime_ns() - started_ns_));
+  timing_.pre_ms = (st_.pre_finished_ns - st_.pre_started_ns) / 1000000;
+  timing_.blackout_ms = (started_ns_ - kexec_ns) / 1000000;
+  timing_.post_ms = (realtime_ns() - started_ns_) / 1000000;
+  for (auto& r : ctx_.results())
+    for (auto& [k, v] : r.facts)
+      if (k == "copies_during_gap") timing_.dma_gap_copies += parse_number<std::uint64_t>(v).value_or(0);
+  return record_.diagnostic("timing: pre_ms=" + std::to_string(timing_.pre_ms) + " blackout_ms=" +
+                            std::to_string(timing_.blackout_ms) + " blackout_from=" + from +
+                            " post_ms=" + std::to_string(timing_.post_ms) +
+                            " dma_gap_copies=" + std::to_string(timing_.dma_gap_copies));
 }
 
 // LUO's copy was consumed by an attempt that died before its verdict. What that attempt wrote

@@ -8,6 +8,7 @@
 #include "base/result.h"
 #include "machine/machine.h"
 #include "stages/armed_state.h"
+#include "stages/engine.h"
 #include "stages/record_file.h"
 #include "stages/scenario.h"
 
@@ -19,6 +20,7 @@ class PostRun {
           RecordFile& record, std::int64_t started_ns, std::string expect_nonce);
   // The verdict the record was closed with.
   Result<RunOutcome> execute();
+  const Timing& timing() const { return timing_; }
 
  private:
   void write(const CheckResult& r);
@@ -43,6 +45,7 @@ class PostRun {
   std::string expect_nonce_;
   PostContext ctx_;
   std::optional<Error> write_error_;  // the first result that did not reach the disk
+  Timing timing_;
 };
 
 }  // namespace lu::stages

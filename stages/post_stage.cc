@@ -67,6 +67,8 @@ Result<Verdict> stage_post(Machine& machine, const Paths& paths, const PostReque
   v.counts = record->counts();
   v.outcome = outcome;
   v.state = armed.state;
+  v.after = facts;
+  v.timing = run.timing();
   return v;
 }
 

@@ -118,7 +118,7 @@ state::RunState new_identity(const Paths& paths, const BootFacts& facts, const P
   st.boot_id_before = facts.boot_id;
   st.loop_id = request.loop_id;
   st.loop_index = request.loop_index;
-  st.expected_release = request.expected_release;
+  st.expected_release = request.options.expected_release;
   return st;
 }
 

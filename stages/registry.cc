@@ -12,6 +12,7 @@ std::vector<std::unique_ptr<Scenario>> all_scenarios() {
 
 std::vector<CheckInfo> engine_checks_before() {
   return {{"kexec.nonce", "this boot is the kexec that was armed: its command line carries the stored nonce"},
+          {"kexec.kernel", "this boot runs the kernel release the loop planned for it (loops with --kernel only)"},
           {"state.retrieved", "lu-test's own state session and memfd came back through LUO"},
           {"sessions.retrieved", "every session preserved before the kexec is retrieved by name"}};
 }

@@ -27,6 +27,7 @@ struct StageOptions {
   Profile profile = Profile::kAuto;
   std::vector<std::string> devices;  // canonical BDFs (DDDD:BB:DD.F)
   std::uint64_t dma_size = 0;        // bytes each device's job copies (0: the default, 64 KiB)
+  std::string expected_release;      // a loop's planned kernel release: checked as kexec.kernel
 };
 
 // How an observation is judged: the resolved profile, and whether the user chose it.
